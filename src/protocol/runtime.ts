@@ -1,0 +1,169 @@
+/**
+ * Messages from an instrumented process (the runtime) to a collector (the `perf-lens run` CLI or
+ * the insight language server). One JSON object per line (NDJSON) over a local socket.
+ * The runtime sends `hello` first; the collector drops the connection if the token is wrong or
+ * `protocol` is not one it speaks. Timings are integer nanoseconds; times of day are epoch ms.
+ * Never one message per call: the runtime aggregates and ships deltas (default every 100 ms).
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Environment variables read by the runtime (set by the CLI or the extension). */
+export const ENV = {
+  /** Path of the collector's socket (Unix domain socket or Windows named pipe). */
+  socket: 'PERF_LENS_SOCKET',
+  /** Per-session random token, echoed in `hello`. */
+  token: 'PERF_LENS_TOKEN',
+  /** `adaptive` (default) | `full` | `sampled` | `count`. */
+  mode: 'PERF_LENS_MODE',
+  /** 1 in N calls timed in `sampled` mode (default 64). */
+  sampleEvery: 'PERF_LENS_SAMPLE_EVERY',
+  /** `1` to instrument code under node_modules. */
+  includeNodeModules: 'PERF_LENS_INCLUDE_NODE_MODULES',
+  /** JSON array of globs (absolute paths, or relative to PERF_LENS_ROOT). */
+  include: 'PERF_LENS_INCLUDE',
+  exclude: 'PERF_LENS_EXCLUDE',
+  /** Directory that relative globs are resolved against (default: the cwd at start). */
+  root: 'PERF_LENS_ROOT',
+  /** Resource sampling interval in ms (default 100; 0 disables). */
+  resourceIntervalMs: 'PERF_LENS_RESOURCE_INTERVAL_MS',
+  /** Delta flush interval in ms (default 100). */
+  flushIntervalMs: 'PERF_LENS_FLUSH_INTERVAL_MS',
+  /** `1`: the runtime writes nothing to stderr (used by `perf-lens run --quiet`). */
+  quiet: 'PERF_LENS_QUIET',
+  /** Directory of the transform cache (default: the OS cache dir). `off` disables it. */
+  cacheDir: 'PERF_LENS_CACHE_DIR',
+  /** Session id chosen by the collector, echoed in `hello` (lets one server tell sessions apart). */
+  session: 'PERF_LENS_SESSION',
+} as const;
+
+export type Mode = 'adaptive' | 'full' | 'sampled' | 'count';
+export const MODES: readonly Mode[] = ['adaptive', 'full', 'sampled', 'count'];
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  token: string;
+  session?: string;
+  pid: number;
+  ppid: number;
+  /** 0 for the main thread; a worker thread reports on its own connection with its threadId. */
+  threadId: number;
+  argv: string[];
+  execArgv: string[];
+  cwd: string;
+  node: string;
+  mode: Mode;
+  /** Epoch ms when the runtime started in this process/thread. */
+  startedAt: number;
+}
+
+/** A newly instrumented function. Ids are unique per connection (process + thread). */
+export interface FunctionDef {
+  id: number;
+  /** Readable name: `Class.method`, `get Class.prop`, `<anonymous>@line:col`, ... */
+  name: string;
+  /** Absolute path of the ORIGINAL source file (after source maps). */
+  file: string;
+  /** 1-based line and column of the function's start in the original source. */
+  line: number;
+  column: number;
+  /** `async` = time to settle; `generator` = first resume to completion. */
+  kind: 'sync' | 'async' | 'generator' | 'async-generator';
+}
+
+export interface FunctionsMessage {
+  type: 'functions';
+  defs: FunctionDef[];
+}
+
+/** What changed for one function since the previous delta. */
+export interface FunctionDelta {
+  id: number;
+  /** Every call is counted, whatever the mode. */
+  calls: number;
+  /** Calls that threw (sync) or rejected (async). */
+  errors: number;
+  /** How many of `calls` were timed (all in `full`, 1 in N when sampled, 0 in `count`). */
+  timed: number;
+  /** Sum of the timed durations, ns. */
+  totalNs: number;
+  /** Sum of the timed self durations (exclusive of instrumented callees), ns; absent if not measured. */
+  selfNs?: number;
+  minNs: number;
+  maxNs: number;
+  /** Sparse log-linear histogram of the timed durations: [bucketIndex, count, bucketIndex, count, ...]. */
+  hist: number[];
+}
+
+/** A named block timed with the explicit API (`span`, `measure`). */
+export interface SpanDelta extends Omit<FunctionDelta, 'id' | 'selfNs'> {
+  name: string;
+}
+
+/** Hit/miss/eviction counts of a function wrapped with `memoize()`, since the previous delta. */
+export interface MemoDelta {
+  name: string;
+  /** Where memoize() was called (absolute path, 1-based), if known. */
+  file?: string;
+  line?: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  size: number;
+}
+
+export interface DeltaMessage {
+  type: 'delta';
+  /** Epoch ms when the delta was cut. */
+  at: number;
+  fns: FunctionDelta[];
+  spans?: SpanDelta[];
+  memos?: MemoDelta[];
+}
+
+export interface ResourceSample {
+  /** Epoch ms. */
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** CPU time consumed since the previous sample, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  /** Length of the interval the CPU figures cover, ms. */
+  intervalMs: number;
+  /** Event-loop delay over the interval, ms. */
+  eventLoopDelayP50Ms: number;
+  eventLoopDelayP99Ms: number;
+  /** Event-loop utilisation over the interval, 0..1. */
+  eventLoopUtilization: number;
+  activeHandles: number;
+}
+
+export interface ResourcesMessage {
+  type: 'resources';
+  samples: ResourceSample[];
+}
+
+/** One-time notices: a file left unmeasured after a transform error, a feature turned off, ... */
+export interface WarningMessage {
+  type: 'warning';
+  message: string;
+  file?: string;
+}
+
+export interface ByeMessage {
+  type: 'bye';
+  /** Why the process is ending: `exit`, `uncaughtException`, `unhandledRejection`, `SIGINT`, ... */
+  reason: string;
+  exitCode?: number;
+}
+
+export type RuntimeMessage =
+  | HelloMessage
+  | FunctionsMessage
+  | DeltaMessage
+  | ResourcesMessage
+  | WarningMessage
+  | ByeMessage;

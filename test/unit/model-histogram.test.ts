@@ -1,0 +1,210 @@
+import { strict as assert } from 'assert';
+import {
+  BUCKET_COUNT,
+  Histogram,
+  MAX_RELATIVE_ERROR,
+  SUB_BUCKETS,
+  bucketIndex,
+  bucketLowerBound,
+  bucketUpperBound,
+  bucketValue,
+  denseToSparse,
+  mergeSparse,
+} from '../../src/model/histogram';
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Exact nearest-rank quantile of a sorted array. */
+function exactQuantile(sorted: number[], q: number): number {
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[rank - 1];
+}
+
+function relErr(got: number, want: number): number {
+  return want === 0 ? Math.abs(got) : Math.abs(got - want) / want;
+}
+
+const HOUR_NS = 3600e9;
+
+describe('model/histogram', () => {
+  describe('buckets', () => {
+    it('values below 32 ns have exact buckets', () => {
+      for (let v = 0; v < SUB_BUCKETS; v++) {
+        assert.equal(bucketIndex(v), v);
+        assert.equal(bucketValue(v), v);
+      }
+    });
+
+    it('every bucket is contiguous with the next and maps back to itself', () => {
+      for (let i = 0; i < BUCKET_COUNT - 1; i++) {
+        assert.equal(bucketUpperBound(i) + 1, bucketLowerBound(i + 1), `gap after bucket ${i}`);
+        assert.equal(bucketIndex(bucketLowerBound(i)), i);
+        assert.equal(bucketIndex(bucketUpperBound(i)), i);
+        assert.equal(bucketIndex(bucketValue(i)), i);
+      }
+    });
+
+    it('bucket values are within 1/64 of every value from 1 ns to hours, including power-of-two edges', () => {
+      const r = rng(1);
+      const values: number[] = [];
+      for (let e = 0; e <= 52; e++) values.push(2 ** e, 2 ** e - 1, 2 ** e + 1);
+      for (let k = 0; k < 200_000; k++) values.push(Math.floor(Math.exp(r() * Math.log(10 * HOUR_NS))) + 1);
+      let worst = 0;
+      for (const v of values) {
+        if (v < 1 || v >= 2 ** 53) continue;
+        const i = bucketIndex(v);
+        assert.ok(bucketLowerBound(i) <= v && v <= bucketUpperBound(i), `${v} outside bucket ${i}`);
+        worst = Math.max(worst, relErr(bucketValue(i), v));
+      }
+      assert.ok(worst <= MAX_RELATIVE_ERROR, `worst relative error ${worst}`);
+      assert.ok(MAX_RELATIVE_ERROR < 0.016);
+    });
+
+    it('clamps garbage: negative/NaN to bucket 0, fractions truncated, huge values to the last bucket', () => {
+      assert.equal(bucketIndex(-5), 0);
+      assert.equal(bucketIndex(NaN), 0);
+      assert.equal(bucketIndex(0.7), 0);
+      assert.equal(bucketIndex(7.9), 7);
+      assert.equal(bucketIndex(1e300), BUCKET_COUNT - 1);
+      assert.equal(bucketIndex(Infinity), BUCKET_COUNT - 1);
+      assert.ok(bucketIndex(24 * HOUR_NS) < BUCKET_COUNT - 1, 'a day is still resolved');
+      assert.throws(() => bucketValue(BUCKET_COUNT), /out of range/);
+      assert.throws(() => bucketLowerBound(-1), /out of range/);
+    });
+
+    it('bucket indexes are monotonic in the value', () => {
+      let prev = -1;
+      for (let v = 0; v < 5_000_000; v += 37) {
+        const i = bucketIndex(v);
+        assert.ok(i >= prev);
+        prev = i;
+      }
+    });
+  });
+
+  describe('quantiles against exact percentiles', () => {
+    const distributions: Record<string, (r: () => number) => number[]> = {
+      uniform: (r) => Array.from({ length: 50_000 }, () => Math.floor(r() * 1e6)),
+      lognormal: (r) =>
+        Array.from({ length: 50_000 }, () => {
+          const z = Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
+          return Math.floor(Math.exp(9 + 2 * z));
+        }),
+      exponential: (r) => Array.from({ length: 50_000 }, () => Math.floor(-Math.log(1 - r()) * 5e4)),
+      // Adversarial: values sitting right on bucket edges, a huge outlier spread, bimodal with a gap.
+      'bucket edges': (r) =>
+        Array.from({ length: 20_000 }, () => {
+          const i = 32 + Math.floor(r() * 1200);
+          return r() < 0.5 ? bucketLowerBound(i) : bucketUpperBound(i);
+        }),
+      'bimodal (1 µs / 1 h)': (r) => Array.from({ length: 10_001 }, () => (r() < 0.97 ? 1000 + Math.floor(r() * 10) : HOUR_NS + Math.floor(r() * 1e9))),
+      'all equal': () => Array.from({ length: 1000 }, () => 123_456_789),
+      'single value': () => [42_000],
+      'tiny ints': (r) => Array.from({ length: 10_000 }, () => Math.floor(r() * 40)),
+      'geometric ladder': () => Array.from({ length: 53 }, (_, e) => 2 ** e),
+    };
+    for (const [name, make] of Object.entries(distributions)) {
+      it(`${name}: p50/p95/p99/p99.9 within 2% and min/max exact`, () => {
+        const values = make(rng(name.length * 7919));
+        const h = new Histogram();
+        for (const v of values) h.record(v);
+        const sorted = [...values].sort((a, b) => a - b);
+        for (const q of [0.5, 0.95, 0.99, 0.999, 0.01]) {
+          const got = h.quantile(q)!;
+          const want = exactQuantile(sorted, q);
+          assert.ok(relErr(got, want) <= 0.02, `${name} q=${q}: got ${got}, exact ${want}`);
+        }
+        assert.equal(h.min, sorted[0]);
+        assert.equal(h.max, sorted[sorted.length - 1]);
+        assert.equal(h.quantile(0), sorted[0]);
+        assert.equal(h.quantile(1), sorted[sorted.length - 1]);
+        assert.equal(h.count, values.length);
+        assert.equal(h.sum, values.reduce((a, b) => a + b, 0));
+      });
+    }
+
+    it('an empty histogram has no quantiles, min or max', () => {
+      const h = new Histogram();
+      assert.equal(h.quantile(0.5), undefined);
+      assert.equal(h.min, undefined);
+      assert.equal(h.max, undefined);
+      assert.deepEqual(h.toSparse(), []);
+    });
+  });
+
+  describe('merging', () => {
+    it('merging two histograms equals recording everything into one (exact)', () => {
+      const r = rng(99);
+      const a = new Histogram();
+      const b = new Histogram();
+      const all = new Histogram();
+      for (let k = 0; k < 30_000; k++) {
+        const v = Math.floor(Math.exp(r() * 25));
+        (k % 3 === 0 ? a : b).record(v);
+        all.record(v);
+      }
+      a.merge(b);
+      assert.deepEqual(a.toSparse(), all.toSparse());
+      assert.equal(a.count, all.count);
+      assert.equal(a.sum, all.sum);
+      assert.equal(a.min, all.min);
+      assert.equal(a.max, all.max);
+      for (const q of [0.5, 0.9, 0.99]) assert.equal(a.quantile(q), all.quantile(q));
+    });
+
+    it('adding sparse deltas equals the dense sum, with exact min/max/sum when given', () => {
+      const h = new Histogram();
+      h.addSparse([40, 2, 100, 1], { sum: 500, min: 48, max: 600 });
+      h.addSparse([3, 1, 40, 5], { sum: 303, min: 3, max: 60 });
+      assert.deepEqual(h.toSparse(), [3, 1, 40, 7, 100, 1]);
+      assert.equal(h.count, 9);
+      assert.equal(h.sum, 803);
+      assert.equal(h.min, 3);
+      assert.equal(h.max, 600);
+      assert.deepEqual(mergeSparse([40, 2, 100, 1], [3, 1, 40, 5]), [3, 1, 40, 7, 100, 1]);
+    });
+
+    it('without exact bounds, min/max come from the bucket bounds', () => {
+      const h = new Histogram();
+      h.addSparse([100, 2]);
+      assert.equal(h.min, bucketLowerBound(100));
+      assert.equal(h.max, bucketUpperBound(100));
+    });
+
+    it('rejects malformed sparse input with a clear error', () => {
+      const h = new Histogram();
+      assert.throws(() => h.addSparse([1]), /even length/);
+      assert.throws(() => h.addSparse([BUCKET_COUNT, 1]), /out of range/);
+      assert.throws(() => h.addSparse([5, -1]), /bad histogram count/);
+      assert.throws(() => h.addSparse([5, 1.5]), /bad histogram count/);
+    });
+
+    it('round-trips through its JSON form and rejects a foreign scheme', () => {
+      const h = new Histogram();
+      for (const v of [1, 50, 50, 9999, 123456789]) h.record(v);
+      const json = JSON.parse(JSON.stringify(h)) as ReturnType<Histogram['toJSON']>;
+      assert.equal(json.subBuckets, 32);
+      const back = Histogram.fromJSON(json, { min: h.min, max: h.max, sum: h.sum });
+      assert.deepEqual(back.toSparse(), h.toSparse());
+      assert.equal(back.quantile(0.5), h.quantile(0.5));
+      assert.throws(() => Histogram.fromJSON({ subBuckets: 16, buckets: [] }), /unsupported histogram scheme/);
+    });
+
+    it('denseToSparse works on typed arrays (the runtime keeps Float64Array counts)', () => {
+      const dense = new Float64Array(64);
+      dense[bucketIndex(5)] += 2;
+      dense[bucketIndex(40)] += 1;
+      assert.deepEqual(denseToSparse(dense), [5, 2, 40, 1]);
+    });
+  });
+});

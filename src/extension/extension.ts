@@ -1,10 +1,13 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { RUN_CURRENT_FILE_COMMAND, runCurrentFile } from './runCurrentFile';
 
-/** Perf Lens extension entry point. Editor features register here as their issues land. */
-export function activate(_context: vscode.ExtensionContext): void {
-  // Intentionally empty: activation must stay cheap (see issue on live CodeLens).
+/** Perf Lens extension entry point: stays cheap; each feature registers its own pieces here. */
+export function activate(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath)),
+  );
 }
 
 export function deactivate(): void {
-  // Nothing to release yet.
+  // Everything registered is disposed through context.subscriptions.
 }

@@ -1,0 +1,105 @@
+/**
+ * Validates reports against schema/report.schema.json and turns the first violation into one
+ * readable sentence naming the property, e.g. `functions[3].calls: must be a non-negative integer`.
+ * Pure (the schema is imported as JSON and bundled).
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import reportSchema from '../../schema/report.schema.json';
+import { REPORT_SCHEMA_VERSION, type Report } from './report';
+
+export { reportSchema };
+
+/** A report that cannot be read: `message` names the problem. */
+export class ReportFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportFormatError';
+  }
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+function getValidator(): ReturnType<Ajv['compile']> {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true });
+    validator = ajv.compile(reportSchema);
+  }
+  return validator;
+}
+
+/** `/functions/3/calls` -> `functions[3].calls`. */
+function readablePath(instancePath: string): string {
+  let out = '';
+  for (const raw of instancePath.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part;
+  }
+  return out;
+}
+
+function describe(err: ErrorObject): string {
+  const at = readablePath(err.instancePath);
+  const parent = (err.parentSchema ?? {}) as { type?: string | string[]; minimum?: number; const?: unknown; enum?: unknown[] };
+  const types = ([] as string[]).concat(parent.type ?? []);
+  const orNull = types.includes('null') ? ' or null' : '';
+  let what: string;
+  if (err.keyword === 'required') {
+    const missing = (err.params as { missingProperty: string }).missingProperty;
+    return `${at ? `${at}.` : ''}${missing}: is missing`;
+  } else if ((err.keyword === 'type' || err.keyword === 'minimum') && parent.minimum === 0 && types.includes('integer')) {
+    what = `must be a non-negative integer${orNull}`;
+  } else if ((err.keyword === 'type' || err.keyword === 'minimum') && parent.minimum === 0 && types.includes('number')) {
+    what = `must be a non-negative number${orNull}`;
+  } else if ((err.keyword === 'type' || err.keyword === 'minimum') && parent.minimum === 1 && types.includes('integer')) {
+    what = 'must be a positive integer (1-based)';
+  } else if (err.keyword === 'const') {
+    what = `must be ${JSON.stringify(parent.const)}`;
+  } else if (err.keyword === 'enum') {
+    what = `must be one of ${(parent.enum ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (err.keyword === 'pattern' && at.endsWith('startedAt')) {
+    what = 'must be an ISO 8601 date-time';
+  } else {
+    what = err.message ?? `fails ${err.keyword}`;
+  }
+  return `${at || 'report'}: ${what} (got ${preview(err.data)})`;
+}
+
+function preview(v: unknown): string {
+  const s = JSON.stringify(v);
+  if (s === undefined) return String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** The first problem of a parsed JSON value as a report, or null when it is a valid report. */
+export function reportProblem(json: unknown): string | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return `a report must be a JSON object (got ${Array.isArray(json) ? 'an array' : preview(json)})`;
+  }
+  const version = (json as { schemaVersion?: unknown }).schemaVersion;
+  if (version === undefined) return 'schemaVersion: is missing (is this a Perf Lens report?)';
+  if (version !== REPORT_SCHEMA_VERSION) {
+    return `schemaVersion: ${preview(version)} is not supported (this perf-lens reads version ${REPORT_SCHEMA_VERSION})`;
+  }
+  const validate = getValidator();
+  if (validate(json)) return null;
+  const first = validate.errors?.[0];
+  return first ? describe(first) : 'invalid report';
+}
+
+/** Validates a parsed JSON value; throws ReportFormatError naming the first problem. */
+export function parseReport(json: unknown): Report {
+  const problem = reportProblem(json);
+  if (problem) throw new ReportFormatError(problem);
+  return json as Report;
+}
+
+/** Parses report text (JSON); throws ReportFormatError for bad JSON or a bad report. */
+export function parseReportText(text: string): Report {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ReportFormatError(`not valid JSON: ${(err as Error).message}`);
+  }
+  return parseReport(json);
+}

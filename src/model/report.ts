@@ -1,0 +1,572 @@
+/**
+ * The Perf Lens report (what `perf-lens run` writes) and the ReportBuilder that assembles it from
+ * runtime messages. Pure: the collector feeds messages in, the CLI/server decides where it goes.
+ */
+import type {
+  DeltaMessage,
+  FunctionDef,
+  HelloMessage,
+  MemoDelta,
+  Mode,
+  ResourceSample,
+  RuntimeMessage,
+  SpanDelta,
+} from '../protocol/runtime';
+import { Histogram, type HistogramJSON } from './histogram';
+import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
+import { nsToMs, nsToMsOrNull, ratio } from './stats';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface RunInfo {
+  /** The measured command and its arguments, as given. */
+  command: string[];
+  cwd: string;
+  /** ISO 8601 time the run started. */
+  startedAt: string;
+  /** Wall-clock duration of the run, ms. */
+  wallMs: number;
+  /** Exit code of the command (128 + signal number when it died by a signal); null if unknown. */
+  exitCode: number | null;
+  /** Signal that ended the command (e.g. `SIGTERM`), or null. */
+  signal: string | null;
+  /** Node version of the measured root process (or of the tool when it never connected). */
+  node: string;
+  /** pid of the spawned command, null if it never started. */
+  pid: number | null;
+  mode: Mode;
+}
+
+/** Timing statistics shared by functions and spans. All durations in ms. */
+export interface TimingStats {
+  /** Every call (exact, whatever the mode). */
+  calls: number;
+  /** Calls that threw or rejected. */
+  errors: number;
+  /** Calls that were timed (≤ calls). */
+  timedCalls: number;
+  /** True when timedCalls < calls: the durations below come from a sample. */
+  sampled: boolean;
+  /** Total time: the sum of timed durations, extrapolated to all calls when sampled (meanMs × calls). */
+  totalMs: number;
+  /** Mean over timed calls; null when nothing was timed. */
+  meanMs: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+  /** Log-linear histogram of the timed durations in ns. */
+  histogram: HistogramJSON;
+}
+
+/** One process's share of a function or span. */
+export interface ProcessShare {
+  pid: number;
+  calls: number;
+  errors: number;
+  timedCalls: number;
+  totalMs: number;
+  meanMs: number | null;
+}
+
+export interface FunctionReport extends TimingStats {
+  name: string;
+  /** Absolute path of the original source file. */
+  file: string;
+  /** 1-based line and column of the function start in the original source. */
+  line: number;
+  column: number;
+  kind: FunctionDef['kind'];
+  /** Self time (exclusive of instrumented callees), extrapolated like totalMs; null if not measured. */
+  selfMs: number | null;
+  /** Per-process split, highest total first. */
+  processes: ProcessShare[];
+}
+
+export interface SpanReport extends TimingStats {
+  name: string;
+  processes: ProcessShare[];
+}
+
+export interface MemoReport {
+  name: string;
+  file: string | null;
+  line: number | null;
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Latest reported cache size, summed over processes. */
+  size: number;
+  /** hits / (hits + misses), null before any lookup. */
+  hitRate: number | null;
+}
+
+/** The numeric fields of a resource sample, plus derived CPU%. */
+export interface ResourceFields {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** CPU time (user + system) over the interval, as % of one core. */
+  cpuPercent: number;
+  eventLoopDelayP50Ms: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopUtilization: number;
+  activeHandles: number;
+}
+
+export interface ResourceSampleReport extends ResourceSample {
+  pid: number;
+  threadId: number;
+  cpuPercent: number;
+}
+
+export interface ProcessResources {
+  pid: number;
+  threadId: number;
+  sampleCount: number;
+  avg: ResourceFields;
+  peak: ResourceFields;
+}
+
+export interface ResourcesReport {
+  /** Samples received (all processes). */
+  sampleCount: number;
+  /** The most recent samples (bounded), oldest first. */
+  samples: ResourceSampleReport[];
+  /** Average/peak per sample over every sample of every process; null without samples. */
+  avg: ResourceFields | null;
+  peak: ResourceFields | null;
+  processes: ProcessResources[];
+}
+
+export interface ProcessReport {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  execArgv: string[];
+  cwd: string;
+  node: string;
+  mode: Mode;
+  /** ISO time the runtime started in this process. */
+  startedAt: string;
+  /** Thread ids that reported (0 = main thread). */
+  threads: number[];
+  /** Why it ended (`exit`, `uncaughtException`, `SIGINT`, ... or `disconnected` without a bye); null while running. */
+  exitReason: string | null;
+  exitCode: number | null;
+}
+
+export interface WarningReport {
+  pid: number | null;
+  message: string;
+  file: string | null;
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  run: RunInfo;
+  /** Functions that were called, highest totalMs first. */
+  functions: FunctionReport[];
+  spans: SpanReport[];
+  memos: MemoReport[];
+  resources: ResourcesReport;
+  processes: ProcessReport[];
+  warnings: WarningReport[];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+interface Share {
+  calls: number;
+  errors: number;
+  timed: number;
+  totalNs: number;
+}
+
+class TimingAgg {
+  calls = 0;
+  errors = 0;
+  timed = 0;
+  totalNs = 0;
+  selfNs = 0;
+  hasSelf = false;
+  readonly hist = new Histogram();
+  readonly byPid = new Map<number, Share>();
+
+  /** Adds one delta; throws on a malformed histogram (the caller turns that into a warning). */
+  add(pid: number, d: Omit<SpanDelta, 'name'> & { selfNs?: number }): void {
+    const calls = nonNegative(d.calls);
+    const errors = nonNegative(d.errors);
+    const timed = nonNegative(d.timed);
+    const totalNs = nonNegative(d.totalNs);
+    if (timed > 0 && Array.isArray(d.hist)) {
+      this.hist.addSparse(d.hist, { sum: totalNs, min: finiteOr(d.minNs), max: finiteOr(d.maxNs) });
+    }
+    this.calls += calls;
+    this.errors += errors;
+    this.timed += timed;
+    this.totalNs += totalNs;
+    if (typeof d.selfNs === 'number') {
+      this.selfNs += nonNegative(d.selfNs);
+      this.hasSelf = true;
+    }
+    let share = this.byPid.get(pid);
+    if (!share) this.byPid.set(pid, (share = { calls: 0, errors: 0, timed: 0, totalNs: 0 }));
+    share.calls += calls;
+    share.errors += errors;
+    share.timed += timed;
+    share.totalNs += totalNs;
+  }
+
+  stats(): TimingStats {
+    const mean = ratio(this.totalNs, this.timed);
+    const sampled = this.timed < this.calls;
+    const h = this.hist;
+    return {
+      calls: this.calls,
+      errors: this.errors,
+      timedCalls: this.timed,
+      sampled,
+      totalMs: nsToMs(extrapolate(this.totalNs, this.timed, this.calls)),
+      meanMs: nsToMsOrNull(mean),
+      p50Ms: nsToMsOrNull(h.quantile(0.5)),
+      p95Ms: nsToMsOrNull(h.quantile(0.95)),
+      p99Ms: nsToMsOrNull(h.quantile(0.99)),
+      minMs: nsToMsOrNull(h.min),
+      maxMs: nsToMsOrNull(h.max),
+      histogram: h.toJSON(),
+    };
+  }
+
+  selfMs(): number | null {
+    return this.hasSelf ? nsToMs(extrapolate(this.selfNs, this.timed, this.calls)) : null;
+  }
+
+  shares(): ProcessShare[] {
+    return [...this.byPid.entries()]
+      .map(([pid, s]) => ({
+        pid,
+        calls: s.calls,
+        errors: s.errors,
+        timedCalls: s.timed,
+        totalMs: nsToMs(extrapolate(s.totalNs, s.timed, s.calls)),
+        meanMs: nsToMsOrNull(ratio(s.totalNs, s.timed)),
+      }))
+      .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
+  }
+}
+
+/** Sum of timed durations scaled up to all calls when only some were timed. */
+function extrapolate(totalNs: number, timed: number, calls: number): number {
+  return timed > 0 && calls > timed ? (totalNs / timed) * calls : totalNs;
+}
+
+function nonNegative(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
+}
+
+function finiteOr(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+const RESOURCE_FIELDS: readonly NumericKeys<ResourceSampleReport>[] = [
+  'rss', 'heapUsed', 'heapTotal', 'external', 'cpuPercent',
+  'eventLoopDelayP50Ms', 'eventLoopDelayP99Ms', 'eventLoopUtilization', 'activeHandles',
+];
+
+function pickFields(v: Record<string, number> | undefined): ResourceFields {
+  const out = {} as Record<string, number>;
+  for (const f of RESOURCE_FIELDS) out[f] = v?.[f] ?? 0;
+  return out as unknown as ResourceFields;
+}
+
+function cpuPercent(s: ResourceSample): number {
+  const us = nonNegative(s.cpuUserUs) + nonNegative(s.cpuSystemUs);
+  return s.intervalMs > 0 ? (us / 1000 / s.intervalMs) * 100 : 0;
+}
+
+interface Connection {
+  hello?: HelloMessage;
+  defs: Map<number, FunctionDef>;
+  /** Latest memo sizes by memo key (size is a level, not a delta). */
+  memoSizes: Map<string, number>;
+  resources?: SampleHistory<ResourceSampleReport>;
+  bye?: { reason: string; exitCode: number | null };
+  closed: boolean;
+}
+
+interface MemoAgg {
+  name: string;
+  file: string | null;
+  line: number | null;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+export interface ReportBuilderOptions {
+  /** Resource samples kept in the report (the most recent; default 1000). */
+  maxResourceSamples?: number;
+  /** Warnings kept (default 200); more are counted in one final warning. */
+  maxWarnings?: number;
+}
+
+/** What the caller knows about the run when it builds the report. */
+export interface RunInput {
+  command: string[];
+  cwd: string;
+  startedAt: number | Date;
+  wallMs: number;
+  exitCode: number | null;
+  signal?: string | null;
+  /** Node version to report when the root process never connected. */
+  node: string;
+  pid: number | null;
+  mode: Mode;
+}
+
+/**
+ * Merges runtime messages from any number of connections (one per process or worker thread) into
+ * one report. Functions with the same file:line:column:name from different processes merge into
+ * one entry with a per-process split. Malformed input never throws: it becomes a warning.
+ */
+export class ReportBuilder {
+  private readonly connections = new Map<string | number, Connection>();
+  private readonly functions = new Map<string, { def: FunctionDef; agg: TimingAgg }>();
+  private readonly spans = new Map<string, TimingAgg>();
+  private readonly memos = new Map<string, MemoAgg>();
+  private readonly allSamples: SampleHistory<ResourceSampleReport>;
+  private readonly recentSamples: RingBuffer<ResourceSampleReport>;
+  private readonly warnings: WarningReport[] = [];
+  private readonly warningKeys = new Set<string>();
+  private droppedWarnings = 0;
+  private readonly maxWarnings: number;
+
+  constructor(options: ReportBuilderOptions = {}) {
+    const keep = options.maxResourceSamples ?? DEFAULT_HISTORY;
+    this.allSamples = new SampleHistory<ResourceSampleReport>(RESOURCE_FIELDS, 1);
+    this.recentSamples = new RingBuffer<ResourceSampleReport>(keep);
+    this.maxWarnings = options.maxWarnings ?? 200;
+  }
+
+  /** Feeds one message received on a connection (any stable id the collector picks). */
+  accept(connectionId: string | number, msg: RuntimeMessage): void {
+    let conn = this.connections.get(connectionId);
+    if (!conn) {
+      conn = { defs: new Map(), memoSizes: new Map(), closed: false };
+      this.connections.set(connectionId, conn);
+    }
+    if (msg.type === 'hello') {
+      conn.hello = msg;
+      return;
+    }
+    const pid = conn.hello?.pid;
+    if (pid === undefined) return; // the collector only forwards messages after a valid hello
+    switch (msg.type) {
+      case 'functions':
+        for (const def of Array.isArray(msg.defs) ? msg.defs : []) {
+          if (def && typeof def.id === 'number') conn.defs.set(def.id, def);
+        }
+        break;
+      case 'delta':
+        this.acceptDelta(conn, pid, msg);
+        break;
+      case 'resources':
+        for (const s of Array.isArray(msg.samples) ? msg.samples : []) this.acceptSample(conn, pid, s);
+        break;
+      case 'warning':
+        this.warn(pid, String(msg.message), typeof msg.file === 'string' ? msg.file : null);
+        break;
+      case 'bye':
+        conn.bye = { reason: String(msg.reason), exitCode: typeof msg.exitCode === 'number' ? msg.exitCode : null };
+        break;
+      default:
+        this.warn(pid, `unknown runtime message type ${JSON.stringify((msg as { type?: unknown }).type)}`, null);
+    }
+  }
+
+  /** The connection ended (with or without a bye). */
+  close(connectionId: string | number): void {
+    const conn = this.connections.get(connectionId);
+    if (conn) conn.closed = true;
+  }
+
+  /** Adds a warning of the tool itself (not from a runtime). */
+  warn(pid: number | null, message: string, file: string | null): void {
+    const key = `${pid}\0${message}\0${file}`;
+    if (this.warningKeys.has(key)) return;
+    this.warningKeys.add(key);
+    if (this.warnings.length >= this.maxWarnings) {
+      this.droppedWarnings++;
+      return;
+    }
+    this.warnings.push({ pid, message, file });
+  }
+
+  /** Builds the report as of now (can be called repeatedly, e.g. for live views). */
+  build(run: RunInput): Report {
+    const processes = this.processReports();
+    const root = processes.find((p) => p.pid === run.pid) ?? processes[0];
+    const functions: FunctionReport[] = [];
+    for (const { def, agg } of this.functions.values()) {
+      if (agg.calls === 0) continue;
+      functions.push({
+        name: def.name,
+        file: def.file,
+        line: def.line,
+        column: def.column,
+        kind: def.kind,
+        ...agg.stats(),
+        selfMs: agg.selfMs(),
+        processes: agg.shares(),
+      });
+    }
+    functions.sort(byTotalThenCalls);
+    const spans: SpanReport[] = [...this.spans.entries()]
+      .map(([name, agg]) => ({ name, ...agg.stats(), processes: agg.shares() }))
+      .sort(byTotalThenCalls);
+    const warnings = [...this.warnings];
+    if (this.droppedWarnings > 0) warnings.push({ pid: null, message: `${this.droppedWarnings} more warnings not shown`, file: null });
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      run: {
+        command: [...run.command],
+        cwd: run.cwd,
+        startedAt: new Date(run.startedAt).toISOString(),
+        wallMs: run.wallMs,
+        exitCode: run.exitCode,
+        signal: run.signal ?? null,
+        node: root?.node ?? run.node,
+        pid: run.pid,
+        mode: run.mode,
+      },
+      functions,
+      spans,
+      memos: this.memoReports(),
+      resources: this.resourcesReport(),
+      processes,
+      warnings,
+    };
+  }
+
+  private acceptDelta(conn: Connection, pid: number, msg: DeltaMessage): void {
+    for (const d of Array.isArray(msg.fns) ? msg.fns : []) {
+      const def = d && conn.defs.get(d.id);
+      if (!def) {
+        this.warn(pid, `delta for unknown function id ${JSON.stringify(d?.id)} (protocol error in the runtime)`, null);
+        continue;
+      }
+      const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
+      let entry = this.functions.get(key);
+      if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
+      this.safeAdd(entry.agg, pid, d, `function ${def.name}`);
+    }
+    for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
+      if (!s || typeof s.name !== 'string') continue;
+      let agg = this.spans.get(s.name);
+      if (!agg) this.spans.set(s.name, (agg = new TimingAgg()));
+      this.safeAdd(agg, pid, s, `span ${s.name}`);
+    }
+    for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
+      if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
+    }
+  }
+
+  private safeAdd(agg: TimingAgg, pid: number, d: Omit<SpanDelta, 'name'>, what: string): void {
+    try {
+      agg.add(pid, d);
+    } catch (err) {
+      this.warn(pid, `malformed delta for ${what}: ${(err as Error).message}`, null);
+    }
+  }
+
+  private acceptMemo(conn: Connection, m: MemoDelta): void {
+    const file = typeof m.file === 'string' ? m.file : null;
+    const line = typeof m.line === 'number' ? m.line : null;
+    const key = `${m.name}\0${file}\0${line}`;
+    let agg = this.memos.get(key);
+    if (!agg) this.memos.set(key, (agg = { name: m.name, file, line, hits: 0, misses: 0, evictions: 0 }));
+    agg.hits += nonNegative(m.hits);
+    agg.misses += nonNegative(m.misses);
+    agg.evictions += nonNegative(m.evictions);
+    conn.memoSizes.set(key, nonNegative(m.size));
+  }
+
+  private acceptSample(conn: Connection, pid: number, s: ResourceSample): void {
+    if (!s || typeof s !== 'object') return;
+    const sample: ResourceSampleReport = { ...s, pid, threadId: conn.hello?.threadId ?? 0, cpuPercent: cpuPercent(s) };
+    if (!conn.resources) conn.resources = new SampleHistory<ResourceSampleReport>(RESOURCE_FIELDS, 1);
+    conn.resources.push(sample);
+    this.allSamples.push(sample);
+    this.recentSamples.push(sample);
+  }
+
+  private memoReports(): MemoReport[] {
+    return [...this.memos.entries()]
+      .map(([key, m]) => {
+        let size = 0;
+        for (const c of this.connections.values()) size += c.memoSizes.get(key) ?? 0;
+        const lookups = m.hits + m.misses;
+        return { ...m, size, hitRate: lookups > 0 ? m.hits / lookups : null };
+      })
+      .sort((a, b) => b.hits + b.misses - (a.hits + a.misses) || a.name.localeCompare(b.name));
+  }
+
+  private resourcesReport(): ResourcesReport {
+    const processes: ProcessResources[] = [];
+    for (const c of this.connections.values()) {
+      if (!c.hello || !c.resources || c.resources.count === 0) continue;
+      processes.push({
+        pid: c.hello.pid,
+        threadId: c.hello.threadId,
+        sampleCount: c.resources.count,
+        avg: pickFields(c.resources.avg()),
+        peak: pickFields(c.resources.peak()),
+      });
+    }
+    const any = this.allSamples.count > 0;
+    return {
+      sampleCount: this.allSamples.count,
+      samples: this.recentSamples.toArray(),
+      avg: any ? pickFields(this.allSamples.avg()) : null,
+      peak: any ? pickFields(this.allSamples.peak()) : null,
+      processes,
+    };
+  }
+
+  private processReports(): ProcessReport[] {
+    const byPid = new Map<number, ProcessReport>();
+    // Main threads first so their argv/ppid describe the process; workers only add a thread id.
+    const conns = [...this.connections.values()].filter((c) => c.hello);
+    conns.sort((a, b) => a.hello!.threadId - b.hello!.threadId);
+    for (const c of conns) {
+      const h = c.hello!;
+      const exitReason = c.bye?.reason ?? (c.closed ? 'disconnected' : null);
+      const existing = byPid.get(h.pid);
+      if (existing) {
+        if (!existing.threads.includes(h.threadId)) existing.threads.push(h.threadId);
+        continue;
+      }
+      byPid.set(h.pid, {
+        pid: h.pid,
+        ppid: h.ppid,
+        argv: Array.isArray(h.argv) ? h.argv.map(String) : [],
+        execArgv: Array.isArray(h.execArgv) ? h.execArgv.map(String) : [],
+        cwd: String(h.cwd ?? ''),
+        node: String(h.node ?? ''),
+        mode: h.mode,
+        startedAt: new Date(typeof h.startedAt === 'number' ? h.startedAt : 0).toISOString(),
+        threads: [h.threadId],
+        exitReason,
+        exitCode: c.bye?.exitCode ?? null,
+      });
+    }
+    return [...byPid.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.pid - b.pid);
+  }
+}
+
+function byTotalThenCalls(a: TimingStats & { name: string }, b: TimingStats & { name: string }): number {
+  return b.totalMs - a.totalMs || b.calls - a.calls || a.name.localeCompare(b.name);
+}

@@ -1,0 +1,270 @@
+import { strict as assert } from 'assert';
+import Ajv from 'ajv';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
+import { Histogram } from '../../src/model/histogram';
+import { ReportBuilder, type Report, type RunInput } from '../../src/model/report';
+import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
+import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
+import { mean, quantile, stddev, variance, nsToMs } from '../../src/model/stats';
+
+const schemaPath = path.resolve(__dirname, '../../schema/report.schema.json');
+
+function hello(pid: number, threadId = 0, ppid = 1): HelloMessage {
+  return {
+    type: 'hello', protocol: 1, token: 't', pid, ppid, threadId, argv: ['/usr/bin/node', `/app/p${pid}.js`],
+    execArgv: [], cwd: '/app', node: 'v20.20.2', mode: 'full', startedAt: 1_700_000_000_000 + pid,
+  };
+}
+
+/** Builds a delta from raw durations, as the runtime would. */
+function delta(id: number, durations: number[], extra: Partial<FunctionDelta> = {}): FunctionDelta {
+  const h = new Histogram();
+  for (const d of durations) h.record(d);
+  return {
+    id, calls: durations.length, errors: 0, timed: durations.length, totalNs: h.sum,
+    minNs: h.min ?? 0, maxNs: h.max ?? 0, hist: h.toSparse(), ...extra,
+  };
+}
+
+const RUN: RunInput = { command: ['node', 'app.js'], cwd: '/app', startedAt: 1_700_000_000_000, wallMs: 1000, exitCode: 0, node: 'v20.0.0', pid: 100, mode: 'full' };
+
+function sample(at: number, rss: number, cpuUserUs: number): ResourceSample {
+  return {
+    at, rss, heapUsed: rss / 2, heapTotal: rss, external: 0, cpuUserUs, cpuSystemUs: 0, intervalMs: 100,
+    eventLoopDelayP50Ms: 1, eventLoopDelayP99Ms: 2, eventLoopUtilization: 0.5, activeHandles: 3,
+  };
+}
+
+let ajvValidate: ReturnType<Ajv['compile']>;
+function assertValid(report: Report): void {
+  const ok = ajvValidate(JSON.parse(JSON.stringify(report)));
+  assert.ok(ok, `schema errors: ${JSON.stringify(ajvValidate.errors)}`);
+}
+
+describe('model/report', () => {
+  before(() => {
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    ajvValidate = ajv.compile(JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as object);
+  });
+
+  it('merges the same function from two processes exactly and keeps the per-process split', () => {
+    const b = new ReportBuilder();
+    const def = { id: 0, name: 'isPrime', file: '/app/lib.js', line: 4, column: 1, kind: 'sync' as const };
+    const a1 = [1000, 1200, 900, 50_000];
+    const a2 = [800, 810];
+    const b1 = [2_000_000, 3000];
+    b.accept('c1', hello(100));
+    b.accept('c1', { type: 'functions', defs: [def] });
+    b.accept('c1', { type: 'delta', at: 1, fns: [delta(0, a1)] });
+    b.accept('c2', hello(200, 0, 100));
+    // Same function, different local id in the other process.
+    b.accept('c2', { type: 'functions', defs: [{ ...def, id: 7 }] });
+    b.accept('c2', { type: 'delta', at: 2, fns: [delta(7, b1, { errors: 1 })] });
+    b.accept('c1', { type: 'delta', at: 3, fns: [delta(0, a2)] });
+    b.accept('c1', { type: 'bye', reason: 'exit', exitCode: 0 });
+    b.close('c1');
+    b.close('c2');
+    const r = b.build(RUN);
+    assertValid(r);
+    assert.equal(r.functions.length, 1);
+    const f = r.functions[0];
+    const all = [...a1, ...a2, ...b1];
+    const whole = new Histogram();
+    for (const d of all) whole.record(d);
+    assert.equal(f.calls, 8);
+    assert.equal(f.errors, 1);
+    assert.equal(f.timedCalls, 8);
+    assert.equal(f.sampled, false);
+    assert.equal(f.totalMs, nsToMs(all.reduce((x, y) => x + y, 0)));
+    assert.equal(f.meanMs, nsToMs(all.reduce((x, y) => x + y, 0) / all.length));
+    assert.equal(f.minMs, nsToMs(800));
+    assert.equal(f.maxMs, nsToMs(2_000_000));
+    assert.deepEqual(f.histogram.buckets, whole.toSparse(), 'deltas merge exactly');
+    assert.equal(f.p50Ms, nsToMs(whole.quantile(0.5)!));
+    assert.deepEqual(f.processes.map((p) => [p.pid, p.calls, p.errors]), [[200, 2, 1], [100, 6, 0]]);
+    assert.equal(f.processes[1].totalMs, nsToMs([...a1, ...a2].reduce((x, y) => x + y, 0)));
+    assert.deepEqual(r.processes.map((p) => [p.pid, p.ppid, p.exitReason, p.exitCode]), [[100, 1, 'exit', 0], [200, 100, 'disconnected', null]]);
+    assert.equal(r.run.node, 'v20.20.2', 'node version comes from the root process');
+    assert.equal(r.run.startedAt, '2023-11-14T22:13:20.000Z');
+  });
+
+  it('keeps functions apart when file, line, column or name differ, and sorts by total time', () => {
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, {
+      type: 'functions',
+      defs: [
+        { id: 0, name: 'f', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+        { id: 1, name: 'f', file: '/app/a.js', line: 1, column: 20, kind: 'sync' },
+        { id: 2, name: 'g', file: '/app/b.js', line: 1, column: 1, kind: 'async' },
+        { id: 3, name: 'never', file: '/app/b.js', line: 9, column: 1, kind: 'sync' },
+      ],
+    });
+    b.accept(1, { type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000]), delta(2, [300, 300])] });
+    const r = b.build(RUN);
+    assertValid(r);
+    assert.deepEqual(r.functions.map((f) => `${f.name}@${f.column}`), ['f@20', 'g@1', 'f@1']);
+    assert.equal(r.functions[1].kind, 'async');
+  });
+
+  it('sampled and count-only functions: calls exact, means over timed calls, totals extrapolated', () => {
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, { type: 'functions', defs: [{ id: 0, name: 's', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'c', file: '/a.js', line: 2, column: 1, kind: 'sync' }] });
+    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [100, 300]), calls: 128, selfNs: 200 }, { id: 1, calls: 42, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] });
+    const r = b.build(RUN);
+    assertValid(r);
+    const s = r.functions.find((f) => f.name === 's')!;
+    assert.equal(s.sampled, true);
+    assert.equal(s.calls, 128);
+    assert.equal(s.timedCalls, 2);
+    assert.equal(s.meanMs, nsToMs(200));
+    assert.equal(s.totalMs, nsToMs(200 * 128));
+    assert.equal(s.selfMs, nsToMs(100 * 128));
+    const c = r.functions.find((f) => f.name === 'c')!;
+    assert.equal(c.calls, 42);
+    assert.equal(c.sampled, true);
+    assert.equal(c.meanMs, null);
+    assert.equal(c.p95Ms, null);
+    assert.equal(c.totalMs, 0);
+    assert.equal(c.selfMs, null);
+  });
+
+  it('worker threads count under their process; spans, memos and resources aggregate', () => {
+    const b = new ReportBuilder({ maxResourceSamples: 3 });
+    b.accept('main', hello(100));
+    b.accept('worker', hello(100, 1));
+    b.accept('main', { type: 'resources', samples: [sample(1, 100, 50_000), sample(2, 300, 100_000)] });
+    b.accept('worker', { type: 'resources', samples: [sample(3, 200, 0), sample(4, 250, 0)] });
+    const span = { ...delta(0, [1e6, 3e6]), name: 'load' } as const;
+    b.accept('main', { type: 'delta', at: 1, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 8, misses: 2, evictions: 0, size: 2 }] });
+    b.accept('worker', { type: 'delta', at: 2, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 1, misses: 1, evictions: 1, size: 5 }] });
+    b.accept('main', { type: 'delta', at: 3, fns: [], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 0, misses: 0, evictions: 0, size: 4 }] });
+    b.accept('main', { type: 'warning', message: 'could not transform /app/x.js', file: '/app/x.js' });
+    b.accept('worker', { type: 'warning', message: 'could not transform /app/x.js', file: '/app/x.js' });
+    const r = b.build(RUN);
+    assertValid(r);
+    assert.deepEqual(r.processes.map((p) => [p.pid, p.threads]), [[100, [0, 1]]]);
+    assert.equal(r.spans[0].name, 'load');
+    assert.equal(r.spans[0].calls, 4);
+    assert.equal(r.spans[0].totalMs, 8);
+    assert.deepEqual(r.memos, [{ name: 'fib', file: '/a.js', line: 3, hits: 9, misses: 3, evictions: 1, size: 9, hitRate: 0.75 }]);
+    assert.equal(r.resources.sampleCount, 4);
+    assert.deepEqual(r.resources.samples.map((s) => s.at), [2, 3, 4], 'bounded to the most recent');
+    assert.equal(r.resources.peak!.rss, 300);
+    assert.equal(r.resources.avg!.rss, (100 + 300 + 200 + 250) / 4);
+    assert.equal(r.resources.peak!.cpuPercent, 100, '100 ms CPU in a 100 ms interval');
+    assert.deepEqual(r.resources.processes.map((p) => [p.threadId, p.sampleCount, p.peak.rss]), [[0, 2, 300], [1, 2, 250]]);
+    assert.equal(r.warnings.length, 1, 'the same warning from one pid is kept once');
+  });
+
+  it('never throws on malformed runtime input: it becomes a warning', () => {
+    const b = new ReportBuilder();
+    b.accept(1, { type: 'delta', at: 0, fns: [delta(0, [1])] }); // before hello: ignored
+    b.accept(1, hello(100));
+    b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'f', file: '/a.js', line: 1, column: 1, kind: 'sync' }] });
+    b.accept(1, { type: 'delta', at: 1, fns: [delta(99, [1])] });
+    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 7] }] });
+    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [1e9, 1] }] });
+    b.accept(1, { type: 'nonsense' } as never);
+    const r = b.build(RUN);
+    assertValid(r);
+    assert.deepEqual(r.warnings.map((w) => w.message.replace(/:.*/, '')), [
+      'delta for unknown function id 99 (protocol error in the runtime)',
+      'malformed delta for function f',
+      'malformed delta for function f',
+      'unknown runtime message type "nonsense"',
+    ]);
+    assert.equal(r.functions.length, 0, 'the rejected deltas were not half-applied');
+  });
+
+  it('an empty run (nothing connected) still makes a valid report', () => {
+    const r = new ReportBuilder().build({ ...RUN, exitCode: 143, signal: 'SIGTERM', pid: null });
+    assertValid(r);
+    assert.equal(r.run.node, 'v20.0.0');
+    assert.equal(r.resources.avg, null);
+    assert.equal(parseReport(JSON.parse(JSON.stringify(r))).run.exitCode, 143);
+  });
+
+  describe('parseReport', () => {
+    function good(): Record<string, unknown> {
+      const b = new ReportBuilder();
+      b.accept(1, hello(100));
+      b.accept(1, { type: 'functions', defs: [0, 1, 2, 3].map((id) => ({ id, name: `f${id}`, file: '/a.js', line: id + 1, column: 1, kind: 'sync' as const })) });
+      b.accept(1, { type: 'delta', at: 1, fns: [0, 1, 2, 3].map((id) => delta(id, [1000 * (4 - id)])) });
+      return JSON.parse(JSON.stringify(b.build(RUN))) as Record<string, unknown>;
+    }
+    type Loose = { schemaVersion?: unknown; run: Record<string, unknown>; functions: (Record<string, unknown> & { histogram: Record<string, unknown> })[] };
+    const cases: [string, (r: Loose) => void, RegExp][] = [
+      ['negative calls', (r) => (r.functions[3].calls = -1), /^functions\[3\]\.calls: must be a non-negative integer/],
+      ['fractional calls', (r) => (r.functions[3].calls = 1.5), /^functions\[3\]\.calls: must be a non-negative integer/],
+      ['missing p95', (r) => delete r.functions[0].p95Ms, /^functions\[0\]\.p95Ms: is missing/],
+      ['line 0', (r) => (r.functions[1].line = 0), /^functions\[1\]\.line: must be a positive integer/],
+      ['string total', (r) => (r.functions[2].totalMs = '3'), /^functions\[2\]\.totalMs: must be a non-negative number/],
+      ['bad mode', (r) => (r.run.mode = 'turbo'), /^run\.mode: must be one of "adaptive"/],
+      ['bad date', (r) => (r.run.startedAt = 'yesterday'), /^run\.startedAt: must be an ISO 8601 date-time/],
+      ['no functions', (r) => delete (r as Partial<Loose>).functions, /^functions: is missing/],
+      ['future version', (r) => (r.schemaVersion = 2), /^schemaVersion: 2 is not supported \(this perf-lens reads version 1\)/],
+      ['not a report', (r) => delete r.schemaVersion, /^schemaVersion: is missing \(is this a Perf Lens report\?\)/],
+      ['foreign histogram', (r) => (r.functions[0].histogram.subBuckets = 16), /^functions\[0\]\.histogram\.subBuckets: must be 32/],
+    ];
+    for (const [name, mutate, want] of cases) {
+      it(`names the problem: ${name}`, () => {
+        const r = good() as unknown as Loose;
+        assert.equal(reportProblem(r), null);
+        mutate(r);
+        assert.throws(() => parseReport(r), (err: Error) => err instanceof ReportFormatError && want.test(err.message) ? true : assert.fail(err.message));
+      });
+    }
+    it('rejects non-objects and bad JSON text', () => {
+      assert.match(reportProblem([]) ?? '', /must be a JSON object \(got an array\)/);
+      assert.match(reportProblem(null) ?? '', /must be a JSON object/);
+      assert.throws(() => parseReportText('{"schemaVersion": 1,'), /not valid JSON/);
+    });
+  });
+});
+
+describe('model/ring-buffer', () => {
+  it('keeps the newest items, oldest first', () => {
+    const r = new RingBuffer<number>(3);
+    assert.deepEqual(r.toArray(), []);
+    assert.equal(r.last(), undefined);
+    for (let i = 1; i <= 5; i++) r.push(i);
+    assert.deepEqual(r.toArray(), [3, 4, 5]);
+    assert.equal(r.length, 3);
+    assert.equal(r.pushed, 5);
+    assert.equal(r.last(), 5);
+    assert.equal(new RingBuffer().capacity, 1000);
+    assert.throws(() => new RingBuffer(0), /positive integer/);
+  });
+
+  it('tracks average and peak per field over every sample, not only the held ones', () => {
+    const h = new SampleHistory<{ a: number; b: number; label: string }>(['a', 'b'], 2);
+    assert.equal(h.avg(), undefined);
+    h.push({ a: 10, b: 1, label: 'x' });
+    h.push({ a: 2, b: 5, label: 'y' });
+    h.push({ a: 3, b: NaN, label: 'z' });
+    assert.deepEqual(h.samples().map((s) => s.label), ['y', 'z']);
+    assert.deepEqual(h.avg(), { a: 5, b: 2 });
+    assert.deepEqual(h.peak(), { a: 10, b: 5 });
+    assert.equal(h.count, 3);
+  });
+});
+
+describe('model/stats', () => {
+  it('mean, variance, stddev, nearest-rank quantile', () => {
+    assert.equal(mean([]), undefined);
+    assert.equal(mean([1, 2, 3, 4]), 2.5);
+    assert.equal(variance([1]), undefined);
+    assert.equal(variance([2, 4, 4, 4, 5, 5, 7, 9]), 32 / 7);
+    assert.equal(stddev([1, 1, 1]), 0);
+    assert.equal(quantile([5, 1, 4, 2, 3], 0.5), 3);
+    assert.equal(quantile([5, 1, 4, 2, 3], 0.95), 5);
+    assert.equal(quantile([5, 1, 4, 2, 3], 0), 1);
+    assert.equal(quantile([], 0.5), undefined);
+    assert.equal(nsToMs(1_234_567.4), 1.234567);
+  });
+
+});

@@ -1,0 +1,296 @@
+/**
+ * The source transform: finds every function in one JavaScript file and wraps its body with the
+ * recorder calls of abi.ts. Edits are insertions only and never contain a newline, so every line
+ * keeps its number; a column moves only when something is inserted earlier on the same line
+ * (the prologue's line, a function's `{` or `=>` followed by code, `return X`, and code after a
+ * function's closing `}`). `Function.prototype.toString()` of an instrumented function shows the
+ * inserted code.
+ *
+ * Output is a list of insertions (offset, text) in a meaningful order: at one offset, earlier
+ * insertions come first. Heads are added before a node's children and tails after them, so nested
+ * wrappers that end at the same offset close in the right order.
+ */
+import * as acorn from 'acorn';
+import { FnKind, RUNTIME_GLOBAL_KEY } from './abi';
+import { nameClass, nameFunction, type AnyNode, type FunctionNode, type NameContext } from './names';
+
+export type SourceFormat = 'commonjs' | 'module';
+
+export interface Insertion {
+  pos: number;
+  text: string;
+}
+
+export interface FoundFunction {
+  name: string;
+  /** Offset of the function's reported start in the generated (input) source. */
+  pos: number;
+  kind: FnKind;
+}
+
+export interface TransformResult {
+  insertions: Insertion[];
+  fns: FoundFunction[];
+  /** Where the prologue goes; the caller builds its text once positions are mapped. */
+  prologuePos: number;
+  /** Text to put before the prologue at prologuePos (`;` after a directive without one). */
+  prologueLead: string;
+  /** Last offset of code (end of the last statement): a sourceMappingURL comment after it is real. */
+  codeEnd: number;
+}
+
+export function parse(code: string, format: SourceFormat): acorn.Program {
+  return acorn.parse(code, {
+    ecmaVersion: 'latest',
+    sourceType: format === 'module' ? 'module' : 'script',
+    allowHashBang: true,
+    // CommonJS modules run inside Node's function wrapper.
+    allowReturnOutsideFunction: format === 'commonjs',
+  });
+}
+
+/** The prologue statement of abi.ts for the given FILES/FNS JSON texts. */
+export function prologue(filesJson: string, fnsJson: string): string {
+  const noop = '{file:function(){var z=function(){return 0};return{s:z,r:z,sa:z,ra:z,e:z}}}';
+  return `var __pl$=(globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]||${noop}).file(${filesJson},${fnsJson});`;
+}
+
+/** Finds instrumented code: its prologue is the first statement, possibly after directives. */
+export const INSTRUMENTED_MARK = `var __pl$=(globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]`;
+
+export function transform(code: string, format: SourceFormat): TransformResult {
+  const program = parse(code, format);
+  const walker = new Walker(code);
+  walker.visitChildren(program);
+  const { pos, lead } = prologuePosition(code, program);
+  const last = program.body[program.body.length - 1];
+  return { insertions: walker.insertions, fns: walker.fns, prologuePos: pos, prologueLead: lead, codeEnd: last ? last.end : 0 };
+}
+
+function prologuePosition(code: string, program: acorn.Program): { pos: number; lead: string } {
+  const directive = lastDirective(program.body);
+  if (directive) return { pos: directive.end, lead: code.charCodeAt(directive.end - 1) === 59 /* ; */ ? '' : ';' };
+  if (code.startsWith('#!')) {
+    // The hashbang comment fills line 1: the prologue starts line 2.
+    const nl = code.search(/[\r\n\u2028\u2029]/);
+    if (nl < 0) return { pos: code.length, lead: '' }; // only a hashbang: no function, no prologue needed
+    return { pos: code[nl] === '\r' && code[nl + 1] === '\n' ? nl + 2 : nl + 1, lead: '' };
+  }
+  return { pos: 0, lead: '' };
+}
+
+function lastDirective(body: readonly AnyNode[]): acorn.ExpressionStatement | undefined {
+  let found: acorn.ExpressionStatement | undefined;
+  for (const stmt of body) {
+    if (stmt.type === 'ExpressionStatement' && typeof stmt.directive === 'string') found = stmt;
+    else break;
+  }
+  return found;
+}
+
+const KIND_BY_FLAGS: readonly FnKind[] = [FnKind.Sync, FnKind.Generator, FnKind.Async, FnKind.AsyncGenerator];
+
+class Walker {
+  readonly insertions: Insertion[] = [];
+  readonly fns: FoundFunction[] = [];
+  /** Index of the innermost enclosing instrumented function; -1 at top level. */
+  private current = -1;
+  private readonly ancestors: AnyNode[] = [];
+  private readonly classNames: (string | undefined)[] = [];
+  private lineStarts: number[] | undefined;
+  private readonly nameCtx: NameContext;
+
+  constructor(private readonly code: string) {
+    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    this.nameCtx = {
+      code,
+      ancestors: this.ancestors,
+      get className() { return self.classNames[self.classNames.length - 1]; },
+      where: (offset) => this.where(offset),
+    };
+  }
+
+  visit(node: AnyNode): void {
+    switch (node.type) {
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        this.fn(node);
+        return;
+      case 'StaticBlock':
+        this.staticBlock(node);
+        return;
+      case 'ReturnStatement':
+        this.ret(node);
+        return;
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        this.classNames.push(nameClass(node, this.nameCtx));
+        this.visitChildren(node);
+        this.classNames.pop();
+        return;
+      default:
+        this.visitChildren(node);
+    }
+  }
+
+  visitChildren(node: AnyNode): void {
+    this.ancestors.push(node);
+    const record = node as unknown as Record<string, unknown>;
+    for (const key in record) {
+      const value = record[key];
+      if (typeof value !== 'object' || value === null) continue;
+      if (Array.isArray(value)) {
+        for (const item of value as unknown[]) {
+          if (item !== null && typeof (item as AnyNode).type === 'string') this.visit(item as AnyNode);
+        }
+      } else if (typeof (value as AnyNode).type === 'string') {
+        this.visit(value as AnyNode);
+      }
+    }
+    this.ancestors.pop();
+  }
+
+  private fn(node: FunctionNode): void {
+    const { name, pos } = nameFunction(node, this.nameCtx);
+    const kind = KIND_BY_FLAGS[(node.async ? 2 : 0) + (node.generator ? 1 : 0)];
+    const index = this.fns.push({ name, pos, kind }) - 1;
+    const head = headText(index, kind);
+    const outer = this.current;
+    this.current = index;
+    if (node.body.type === 'BlockStatement') {
+      const directive = lastDirective(node.body.body);
+      if (directive) this.insert(directive.end, (this.code.charCodeAt(directive.end - 1) === 59 ? '' : ';') + head);
+      else this.insert(node.body.start + 1, head);
+      this.visitChildren(node);
+      this.insert(node.body.end - 1, tailText(index, kind));
+    } else {
+      // Expression body: `=> X` becomes `=>{HEAD return __v$=(X),__o$=1,__v$ TAIL}`. Inserted right
+      // after `=>` (not at X, which may sit inside parentheses or on the next line).
+      const arrow = findArrow(this.code, node.params.length ? node.params[node.params.length - 1].end : node.start);
+      this.insert(arrow, `{${head}return __v$=(`);
+      this.visitChildren(node);
+      this.insert(node.end, `),__o$=1,__v$${tailText(index, kind, false)}}`);
+    }
+    this.current = outer;
+  }
+
+  private staticBlock(node: acorn.StaticBlock): void {
+    const index = this.fns.push({ name: `${this.nameCtx.className ?? '<anonymous>'}.<static>`, pos: node.start, kind: FnKind.Sync }) - 1;
+    const outer = this.current;
+    this.current = index;
+    this.insert(findChar(this.code, node.start + 'static'.length, '{') + 1, headText(index, FnKind.Sync));
+    this.visitChildren(node);
+    this.insert(node.end - 1, tailText(index, FnKind.Sync));
+    this.current = outer;
+  }
+
+  private ret(node: acorn.ReturnStatement): void {
+    if (this.current < 0) {
+      // A CommonJS top-level return belongs to Node's module wrapper, not to a measured function.
+      this.visitChildren(node);
+      return;
+    }
+    if (!node.argument) {
+      this.insert(node.start + 'return'.length, ' (__o$=1,void 0)');
+      return;
+    }
+    this.insert(node.argument.start, '(__v$=(');
+    this.visitChildren(node);
+    this.insert(node.argument.end, '),__o$=1,__v$)');
+  }
+
+  private insert(pos: number, text: string): void {
+    this.insertions.push({ pos, text });
+  }
+
+  private where(offset: number): string {
+    const { line, column } = lineColumn(this.lineStarts ??= lineStartsOf(this.code), offset);
+    return `${line}:${column}`;
+  }
+}
+
+function headText(index: number, kind: FnKind): string {
+  const start = kind === FnKind.Sync ? 's' : 'sa';
+  return `const __t$=__pl$.${start}(${index});let __o$=0,__v$;try{`;
+}
+
+/** `completes`: whether the body can run off its end (a block body can; `return X` cannot). */
+function tailText(index: number, kind: FnKind, completes = true): string {
+  // Generators: a finally cannot tell `.return()` from a throw, so throws are reported by a catch.
+  const rethrow = kind === FnKind.Generator || kind === FnKind.AsyncGenerator ? `catch(__e$){__pl$.e(${index});throw __e$}` : '';
+  return `${completes ? ';__o$=1' : ''}}${rethrow}finally{__pl$.${kind === FnKind.Sync ? 'r' : 'ra'}(${index},__t$,__o$)}`;
+}
+
+/** Offset just after the `=>` at or after `from`, skipping comments (only punctuation precedes it). */
+function findArrow(code: string, from: number): number {
+  let i = skipTrivia(code, from);
+  while (i < code.length) {
+    if (code.charCodeAt(i) === 61 /* = */ && code.charCodeAt(i + 1) === 62 /* > */) return i + 2;
+    i = skipTrivia(code, i + 1);
+  }
+  throw new Error('perf-lens transform: no `=>` found for an arrow function');
+}
+
+/** Offset of `ch` at or after `from`, skipping comments. */
+function findChar(code: string, from: number, ch: string): number {
+  let i = skipTrivia(code, from);
+  while (i < code.length && code[i] !== ch) i = skipTrivia(code, i + 1);
+  if (i >= code.length) throw new Error(`perf-lens transform: expected \`${ch}\``);
+  return i;
+}
+
+function skipTrivia(code: string, i: number): number {
+  for (;;) {
+    const c = code.charCodeAt(i);
+    if (c === 47 /* / */ && code.charCodeAt(i + 1) === 42 /* * */) {
+      const end = code.indexOf('*/', i + 2);
+      i = end < 0 ? code.length : end + 2;
+    } else if (c === 47 && code.charCodeAt(i + 1) === 47) {
+      const m = /[\r\n\u2028\u2029]/g;
+      m.lastIndex = i;
+      i = m.exec(code) ? m.lastIndex : code.length;
+    } else {
+      return i;
+    }
+  }
+}
+
+/** Offsets where lines start, with JavaScript's line terminators (CRLF counts once). */
+export function lineStartsOf(code: string): number[] {
+  const starts = [0];
+  const re = /\r\n?|[\n\u2028\u2029]/g;
+  while (re.exec(code)) starts.push(re.lastIndex);
+  return starts;
+}
+
+/** 1-based line and column (UTF-16 units, as V8 reports them) of an offset. */
+export function lineColumn(lineStarts: readonly number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
+}
+
+/** Applies insertions (stable by offset: at one offset, earlier insertions first). */
+export function applyInsertions(code: string, insertions: readonly Insertion[]): string {
+  const sorted = sortInsertions(insertions);
+  const parts: string[] = [];
+  let last = 0;
+  for (const ins of sorted) {
+    if (ins.pos !== last) parts.push(code.slice(last, ins.pos));
+    parts.push(ins.text);
+    last = ins.pos;
+  }
+  parts.push(code.slice(last));
+  return parts.join('');
+}
+
+export function sortInsertions(insertions: readonly Insertion[]): Insertion[] {
+  // Array.prototype.sort is stable, which keeps the order of insertions at one offset.
+  return insertions.slice().sort((a, b) => a.pos - b.pos);
+}

@@ -1,0 +1,160 @@
+/**
+ * Starts the runtime in one process or thread: recorder + global, transport, resource sampler,
+ * periodic deltas and the exit flush. Also provides `transformFile`, used by the CommonJS hook.
+ */
+import * as path from 'path';
+import { isMainThread, threadId } from 'worker_threads';
+import { ENV, PROTOCOL_VERSION, type HelloMessage, type RuntimeMessage } from '../../protocol/runtime';
+import { RUNTIME_GLOBAL_KEY, type RuntimeGlobal } from './abi';
+import type { RuntimeConfig } from './config';
+import { installExitHooks } from './exit';
+import { instrumentSource } from './instrument';
+import { Recorder } from './recorder';
+import { ResourceSampler } from './resources';
+import { createScope, type ScopeTest } from './scope';
+import { Transport } from './transport';
+import { Warnings } from './warnings';
+
+/** Marks code we already instrumented (the header every transformed file starts with). */
+export const INSTRUMENTED_MARKER = `var __pl$=(globalThis[Symbol.for("${RUNTIME_GLOBAL_KEY}")]`;
+
+export interface Runtime {
+  config: RuntimeConfig;
+  recorder: Recorder;
+  warnings: Warnings;
+  inScope: ScopeTest;
+  transport: Transport | undefined;
+  /** Instruments one file's final JS; returns it unchanged when out of scope or on failure. */
+  transformFile: (code: string, filename: string, format: 'commonjs' | 'module') => string;
+  /** Cuts and ships a delta now. */
+  flush: () => void;
+}
+
+const line = (m: RuntimeMessage): string => `${JSON.stringify(m)}\n`;
+
+/** Directory of our own bundles (dist/): never instrumented. */
+export function ownDir(): string {
+  return path.resolve(__dirname, '..');
+}
+
+export function startRuntime(config: RuntimeConfig): Runtime {
+  const warnings = new Warnings(config.quiet);
+  for (const p of config.problems) warnings.warn(p);
+  const recorder = new Recorder({ mode: config.mode, sampleEvery: config.sampleEvery });
+  const inScope = createScope({
+    includeNodeModules: config.includeNodeModules,
+    include: config.include,
+    exclude: config.exclude,
+    root: config.root,
+    ownDirs: [ownDir()],
+  });
+
+  let transport: Transport | undefined;
+  if (config.socket) {
+    transport = new Transport(config.socket, (why) => {
+      warnings.warn(`${why}; the program runs on, unmeasured results are not reported`, undefined, 'transport');
+    });
+    const hello: HelloMessage = {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      token: config.token,
+      pid: process.pid,
+      ppid: process.ppid,
+      threadId,
+      argv: process.argv.slice(),
+      execArgv: process.execArgv.slice(),
+      cwd: process.cwd(),
+      node: process.version,
+      mode: config.mode,
+      startedAt: Date.now(),
+    };
+    if (config.session) hello.session = config.session;
+    transport.send(line(hello));
+    transport.connect();
+    const t = transport;
+    warnings.connect((message, file) => t.send(line(file ? { type: 'warning', message, file } : { type: 'warning', message })));
+  }
+
+  // One process-wide view of memory/CPU: sampled by the main thread only.
+  const sampler = isMainThread ? new ResourceSampler(config.resourceIntervalMs) : undefined;
+  sampler?.start();
+
+  const cutMessages = (): string => {
+    const { defs, fns, spans, memos } = recorder.cut();
+    let out = '';
+    if (defs.length > 0) out += line({ type: 'functions', defs });
+    if (fns.length > 0 || spans.length > 0 || memos.length > 0) {
+      const delta: RuntimeMessage = { type: 'delta', at: Date.now(), fns };
+      if (spans.length > 0) delta.spans = spans;
+      if (memos.length > 0) delta.memos = memos;
+      out += line(delta);
+    }
+    const samples = sampler?.drain() ?? [];
+    if (samples.length > 0) out += line({ type: 'resources', samples });
+    return out;
+  };
+
+  const flush = (): void => {
+    try {
+      const text = cutMessages();
+      if (transport) {
+        transport.send(text);
+        transport.flush(false);
+      }
+    } catch (err) {
+      warnings.warn(`sending measurements failed (${(err as Error).message}); measurements stop here`, undefined, 'flush');
+      clearInterval(timer);
+    }
+  };
+  const timer = setInterval(flush, config.flushIntervalMs);
+  timer.unref();
+
+  installExitHooks((reason, exitCode) => {
+    clearInterval(timer);
+    sampler?.stop();
+    if (!transport) return;
+    sampler?.sample();
+    let text = cutMessages();
+    text += line(exitCode === undefined ? { type: 'bye', reason } : { type: 'bye', reason, exitCode });
+    transport.send(text);
+    transport.flush(true);
+    transport.close();
+  }, isMainThread);
+
+  const transformFile = (code: string, filename: string, format: 'commonjs' | 'module'): string => {
+    if (!inScope(filename) || code.includes(INSTRUMENTED_MARKER)) return code;
+    try {
+      return instrumentSource(code, filename, {
+        format,
+        cacheDir: config.cacheDir,
+        warn: (m) => warnings.warn(m, filename, `${filename}:${m}`),
+      }).code;
+    } catch (err) {
+      warnings.warn(`${filename} runs unmeasured: the instrumentation failed (${firstLine(err)})`, filename);
+      return code;
+    }
+  };
+
+  const g: RuntimeGlobal & { spanError(name: string): void; recorder: Recorder } = {
+    file: (files, fns) => recorder.file(files, fns),
+    span: (name) => {
+      const s = recorder.span(name);
+      const handle = { end: () => s.end() } as { end(): void; [Symbol.dispose]?(): void };
+      if (typeof Symbol.dispose === 'symbol') handle[Symbol.dispose] = () => s.end();
+      return handle;
+    },
+    spanError: (name) => recorder.spanError(name),
+    memo: (name, file, lineNo) => recorder.memo(name, file, lineNo),
+    recorder,
+  };
+  Object.defineProperty(globalThis, Symbol.for(RUNTIME_GLOBAL_KEY), { value: g, configurable: true, writable: false, enumerable: false });
+
+  return { config, recorder, warnings, inScope, transport, transformFile, flush };
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].slice(0, 200);
+}
+
+export { ENV };

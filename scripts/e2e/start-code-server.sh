@@ -69,7 +69,8 @@ mkdir -p "$STATE_DIR"; STATE_DIR="$(cd "$STATE_DIR" && pwd)"
 H="$STATE_DIR/home"; UD="$STATE_DIR/user-data"; ED="$STATE_DIR/extensions"
 mkdir -p "$H" "$STATE_DIR/tmp" "$UD/User" "$ED"
 # Quiet, deterministic workbench. (code-server keeps User settings on the server side.)
-# gpuAcceleration off: the terminal renders as DOM text that browser tests can read.
+# gpuAcceleration off: the terminal renders as DOM text that browser tests can read; bash has
+# VS Code's shell integration, which lets extension-host tests see commands and their output.
 [ -f "$UD/User/settings.json" ] || cat > "$UD/User/settings.json" <<'JSON'
 {
   "workbench.colorTheme": "Default Light Modern",
@@ -87,6 +88,7 @@ mkdir -p "$H" "$STATE_DIR/tmp" "$UD/User" "$ED"
   "git.enabled": false,
   "editor.codeLens": true,
   "terminal.integrated.gpuAcceleration": "off",
+  "terminal.integrated.defaultProfile.linux": "bash",
   "workbench.panel.defaultLocation": "bottom"
 }
 JSON

@@ -62,7 +62,9 @@ export class TransformCache {
     try {
       text = fs.readFileSync(this.entryPath(key), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail('read', err);
+      const code = (err as NodeJS.ErrnoException).code;
+      // A missing entry or directory is a miss; whether the directory is usable shows on write.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.fail('read', err);
       return undefined;
     }
     const nl = text.indexOf('\n');

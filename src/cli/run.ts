@@ -12,6 +12,7 @@ import { formatReport, type Format } from '../model/format';
 import { ReportBuilder, type Report } from '../model/report';
 import type { Mode } from '../protocol/runtime';
 import { injectEnv } from '../runtime/inject';
+import { planSpawn } from './command-line';
 
 export interface RunOptions {
   out?: string;
@@ -104,7 +105,8 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   try {
     const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>((resolve) => {
       try {
-        child = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
+        const plan = planSpawn(command, process.platform, env, isFile);
+        child = spawn(plan.file, plan.args, { stdio: 'inherit', env, shell: plan.shell });
       } catch (err) {
         resolve({ error: err as NodeJS.ErrnoException });
         return;
@@ -157,6 +159,14 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   stderr(formatReport(report, opts.format, { colors: opts.format === 'table' && process.stderr.isTTY === true, top: opts.top }));
   if (outPath) stderr(`perf-lens: report written to ${outPath}\n`);
   return status;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function collectorEnvOptions(c: Collector): { socket: string; token: string; session: string } {

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { cleanEnv, cli, cliPath, exec, fixtures, root } from './cli-helpers';
 import { nodeVersionProblem } from '../../src/cli/node-version';
 import { exitStatus } from '../../src/cli/run';
+import { planSpawn, resolveOnWindowsPath } from '../../src/cli/command-line';
 
 const reportFixture = path.join(fixtures, 'primes-report.json');
 const env = cleanEnv();
@@ -200,5 +201,25 @@ describe('cli: run passes the program through untouched', () => {
     const r = await result;
     assert.equal(r.signal, null, `the CLI was not killed by a signal (${r.signal})`);
     assert.equal(r.code, 143);
+  });
+});
+
+describe('cli: spawning on Windows (pure planning, checked on every OS)', () => {
+  const env = { PATH: 'C:\\Program Files\\nodejs;C:\\Windows', PATHEXT: '.COM;.EXE;.BAT;.CMD' };
+  const files = new Set(['C:\\Program Files\\nodejs\\npm.cmd', 'C:\\Program Files\\nodejs\\node.exe']);
+  const exists = (p: string): boolean => files.has(p);
+
+  it('runs programs directly everywhere else, and .exe files directly on Windows', () => {
+    assert.deepEqual(planSpawn(['npm', 'run', 'x'], 'linux', env, exists), { file: 'npm', args: ['run', 'x'], shell: false });
+    assert.deepEqual(planSpawn(['node', 'a.js'], 'win32', env, exists), { file: 'node', args: ['a.js'], shell: false });
+  });
+
+  it('runs .cmd shims such as npm through cmd.exe with every argument escaped', () => {
+    const plan = planSpawn(['npm', 'run', 'a b', 'x&y', '%PATH%'], 'win32', env, exists);
+    assert.equal(plan.shell, true);
+    assert.equal(plan.file, 'C:\\Program^ Files\\nodejs\\npm.cmd');
+    assert.deepEqual(plan.args, ['^^^"run^^^"', '^^^"a^^^ b^^^"', '^^^"x^^^&y^^^"', '^^^"^^^%PATH^^^%^^^"']);
+    assert.equal(resolveOnWindowsPath('nope', env, exists), undefined);
+    assert.equal(resolveOnWindowsPath('C:\\Program Files\\nodejs\\npm', env, exists), 'C:\\Program Files\\nodejs\\npm.cmd');
   });
 });

@@ -1,0 +1,103 @@
+// The VS Code workbench (code-server) in Chromium, with the packaged Perf Lens installed, plus
+// the few UI moves the checks need. Selectors are VS Code 1.100's.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchBrowser, workbenchUrl } from './browser';
+import { installCodeServer, startCodeServer, type CodeServer } from './codeServer';
+import { EXAMPLE_WORKSPACE, artifactsDir } from './paths';
+import { packageExtension } from './vsix';
+
+export const ARTIFACTS = artifactsDir('e2e');
+const t0 = Date.now();
+export const log = (msg: string) => console.log(`      [e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+export interface WorkbenchOptions {
+  headed?: boolean;
+  slowMo?: number;
+}
+
+export class Workbench {
+  private readonly restores: (() => Promise<void>)[] = [];
+
+  private constructor(readonly server: CodeServer, readonly browser: Browser, readonly page: Page, readonly url: string) {}
+
+  /** Installs code-server if needed, packages the .vsix, starts both and opens examples/primes. */
+  static async open(options: WorkbenchOptions = {}): Promise<Workbench> {
+    log(`code-server: ${installCodeServer()}`);
+    const { vsix } = packageExtension();
+    log(`packaged ${path.basename(vsix)}`);
+    const server = startCodeServer({ vsix: [vsix], workspace: EXAMPLE_WORKSPACE });
+    log(`code-server at ${server.url} (process group ${server.pgid}, log ${server.log})`);
+    const browser = await launchBrowser(options);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const url = workbenchUrl(server, EXAMPLE_WORKSPACE);
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    return new Workbench(server, browser, page, url);
+  }
+
+  /** F1, type the title, click the exact entry (Enter would take the first fuzzy match). */
+  async runCommand(title: string): Promise<void> {
+    await this.openPalette(title);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
+  }
+
+  async openPalette(text: string): Promise<Locator> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill('>' + text);
+    return this.page.locator('.quick-input-widget .quick-input-list');
+  }
+
+  /** Closes palettes, menus and notifications a failed step may have left open. */
+  async dismissOverlays(): Promise<void> {
+    for (let i = 0; i < 2; i++) await this.page.keyboard.press('Escape');
+  }
+
+  /** Registers a step that undoes a check's layout change after its screenshot (e.g. a maximized panel). */
+  restoreAfterScreenshot(fn: () => Promise<void>): void {
+    this.restores.push(fn);
+  }
+
+  async runRestores(): Promise<void> {
+    while (this.restores.length) await this.restores.pop()!();
+  }
+
+  async openFromExplorer(name: string): Promise<void> {
+    const row = this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    if (!(await row.isVisible())) await this.page.keyboard.press('Control+Shift+E');
+    await row.click({ timeout: 30_000 });
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+  }
+
+  /**
+   * Waits for the text to appear inside the located element(s); fails at once, with its message,
+   * if Perf Lens shows an error notification meanwhile.
+   */
+  async expectText(locator: Locator, text: string | RegExp, timeout = 60_000): Promise<void> {
+    const toast = this.page.locator('.notification-toast', { has: this.page.locator('.codicon-error') }).filter({ hasText: 'Perf Lens' }).first();
+    const errorShown = toast.waitFor({ timeout }).then(
+      async () => { throw new Error(`Perf Lens showed an error: ${await toast.innerText()}`); },
+      () => new Promise<never>(() => undefined)); // no error toast: let the text wait decide
+    await Promise.race([locator.filter({ hasText: text }).first().waitFor({ timeout }), errorShown]);
+  }
+
+  /** Maximizes the bottom panel until the check's screenshot is taken. */
+  async maximizePanel(): Promise<void> {
+    await this.runCommand('View: Toggle Maximized Panel');
+    this.restoreAfterScreenshot(() => this.runCommand('View: Toggle Maximized Panel'));
+  }
+
+  /** The visible rows of the active integrated terminal (DOM renderer: gpuAcceleration is off). */
+  terminalRows(): Locator {
+    return this.page.locator('.terminal-wrapper.active .xterm-rows');
+  }
+
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}

@@ -1,0 +1,46 @@
+// What a person sees of Perf Lens in VS Code 1.100.3 (code-server) in Chromium.
+// Each `it()` is one check; a screenshot of the workbench is saved after each (see hooks.ts).
+import { useWorkbench } from '../harness/hooks';
+
+const RUN_COMMAND = 'Perf Lens: Run Current File with Perf Lens';
+
+describe('Perf Lens in the VS Code workbench', function () {
+  const workbench = useWorkbench();
+
+  it('opens the examples/primes workspace', async () => {
+    const wb = workbench();
+    await wb.expectText(wb.page.locator('.explorer-folders-view .monaco-list-row'), 'main.js');
+  });
+
+  it('lists "Perf Lens: Run Current File with Perf Lens" in the command palette', async () => {
+    const wb = workbench();
+    const list = await wb.openPalette('Perf Lens');
+    await wb.expectText(list.locator('.monaco-list-row'), RUN_COMMAND, 30_000);
+  });
+
+  it('runs main.js with Perf Lens: the terminal shows the program output and the timing table', async () => {
+    const wb = workbench();
+    await wb.openFromExplorer('main.js');
+    await wb.runCommand(RUN_COMMAND);
+    await wb.maximizePanel(); // room for the whole output: the terminal renders only visible rows
+    await wb.expectText(wb.terminalRows(), /isPrime\*? +main\.js:4 /, 90_000); // a row of the timing table
+    await wb.expectText(wb.terminalRows(), 'primes below 200000: 17984'); // the program's own output
+  });
+
+  it('shows Perf Lens as activated in Running Extensions', async () => {
+    const wb = workbench();
+    await wb.runCommand('Developer: Show Running Extensions');
+    const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Perf Lens' });
+    await wb.expectText(row, /Activation: \d+ms/, 30_000);
+    await row.first().scrollIntoViewIfNeeded();
+  });
+
+  it('debugs main.js with js-debug: output in the Debug Console, then the session ends', async () => {
+    const wb = workbench();
+    await wb.openFromExplorer('main.js');
+    await wb.runCommand('Debug: Select and Start Debugging');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run primes (main.js)' }).first().click();
+    await wb.expectText(wb.page.locator('.repl .monaco-list-row'), 'primes below 200000: 17984', 60_000);
+    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+  });
+});

@@ -88,6 +88,36 @@ function lastDirective(body: readonly AnyNode[]): acorn.ExpressionStatement | un
   return found;
 }
 
+/**
+ * Child keys of ESTree nodes in source order (a for-in over every node is the walker's main cost on
+ * large files). Types not listed fall back to all keys; leaves are listed as empty.
+ */
+const CHILD_KEYS: Partial<Record<string, readonly string[]>> = {
+  Program: ['body'], ExpressionStatement: ['expression'], BlockStatement: ['body'], StaticBlock: ['body'],
+  EmptyStatement: [], DebuggerStatement: [], WithStatement: ['object', 'body'], ReturnStatement: ['argument'],
+  LabeledStatement: ['body'], BreakStatement: [], ContinueStatement: [], IfStatement: ['test', 'consequent', 'alternate'],
+  SwitchStatement: ['discriminant', 'cases'], SwitchCase: ['test', 'consequent'], ThrowStatement: ['argument'],
+  TryStatement: ['block', 'handler', 'finalizer'], CatchClause: ['param', 'body'], WhileStatement: ['test', 'body'],
+  DoWhileStatement: ['body', 'test'], ForStatement: ['init', 'test', 'update', 'body'], ForInStatement: ['left', 'right', 'body'],
+  ForOfStatement: ['left', 'right', 'body'], FunctionDeclaration: ['id', 'params', 'body'], VariableDeclaration: ['declarations'],
+  VariableDeclarator: ['id', 'init'], ThisExpression: [], ArrayExpression: ['elements'], ObjectExpression: ['properties'],
+  Property: ['key', 'value'], FunctionExpression: ['id', 'params', 'body'], ArrowFunctionExpression: ['params', 'body'],
+  UnaryExpression: ['argument'], UpdateExpression: ['argument'], BinaryExpression: ['left', 'right'],
+  AssignmentExpression: ['left', 'right'], LogicalExpression: ['left', 'right'], MemberExpression: ['object', 'property'],
+  ChainExpression: ['expression'], ConditionalExpression: ['test', 'consequent', 'alternate'], CallExpression: ['callee', 'arguments'],
+  NewExpression: ['callee', 'arguments'], SequenceExpression: ['expressions'], YieldExpression: ['argument'],
+  AwaitExpression: ['argument'], TemplateLiteral: ['quasis', 'expressions'], TaggedTemplateExpression: ['tag', 'quasi'],
+  TemplateElement: [], SpreadElement: ['argument'], ObjectPattern: ['properties'], ArrayPattern: ['elements'],
+  RestElement: ['argument'], AssignmentPattern: ['left', 'right'], ClassBody: ['body'], ClassDeclaration: ['id', 'superClass', 'body'],
+  ClassExpression: ['id', 'superClass', 'body'], MethodDefinition: ['key', 'value'], PropertyDefinition: ['key', 'value'],
+  MetaProperty: [], ImportExpression: ['source', 'options'], ParenthesizedExpression: ['expression'],
+  Identifier: [], PrivateIdentifier: [], Literal: [], Super: [],
+  ImportDeclaration: ['specifiers', 'source', 'attributes'], ImportSpecifier: ['imported', 'local'],
+  ImportDefaultSpecifier: ['local'], ImportNamespaceSpecifier: ['local'], ImportAttribute: ['key', 'value'],
+  ExportNamedDeclaration: ['declaration', 'specifiers', 'source', 'attributes'], ExportSpecifier: ['local', 'exported'],
+  ExportDefaultDeclaration: ['declaration'], ExportAllDeclaration: ['exported', 'source', 'attributes'],
+};
+
 const KIND_BY_FLAGS: readonly FnKind[] = [FnKind.Sync, FnKind.Generator, FnKind.Async, FnKind.AsyncGenerator];
 
 class Walker {
@@ -137,12 +167,14 @@ class Walker {
   visitChildren(node: AnyNode): void {
     this.ancestors.push(node);
     const record = node as unknown as Record<string, unknown>;
-    for (const key in record) {
-      const value = record[key];
+    const keys = CHILD_KEYS[node.type] ?? Object.keys(record);
+    for (let k = 0; k < keys.length; k++) {
+      const value = record[keys[k]];
       if (typeof value !== 'object' || value === null) continue;
       if (Array.isArray(value)) {
-        for (const item of value as unknown[]) {
-          if (item !== null && typeof (item as AnyNode).type === 'string') this.visit(item as AnyNode);
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i] as AnyNode | null;
+          if (item !== null && typeof item.type === 'string') this.visit(item);
         }
       } else if (typeof (value as AnyNode).type === 'string') {
         this.visit(value as AnyNode);

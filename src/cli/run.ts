@@ -75,7 +75,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   let env: NodeJS.ProcessEnv = process.env;
   const preload = preloadPath();
   if (fs.existsSync(preload)) {
-    env = injectEnv(process.env, preload, {
+    env = injectEnv(withoutRuntimeVars(process.env), preload, {
       ...collectorEnvOptions(collector),
       mode: opts.mode,
       sampleEvery: opts.sampleEvery,
@@ -159,6 +159,13 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   stderr(formatReport(report, opts.format, { colors: opts.format === 'table' && process.stderr.isTTY === true, top: opts.top }));
   if (outPath) stderr(`perf-lens: report written to ${outPath}\n`);
   return status;
+}
+
+/** The environment minus PERF_LENS_* settings inherited from an outer session (ours replace them). */
+function withoutRuntimeVars(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) if (!k.startsWith('PERF_LENS_')) env[k] = v;
+  return env;
 }
 
 function isFile(p: string): boolean {

@@ -155,6 +155,17 @@ describe('cli: run end to end with the real runtime', function () {
     assert.equal(fn(readReport(included), 'work').calls, 15);
   });
 
+  it('settings inherited from an outer perf-lens session do not leak into this one', async () => {
+    const out = path.join(tmp, 'outer.json');
+    const r = await cli(['run', '--quiet', '--out', out, '--', 'node', path.join(fixtures, 'two-processes.js')], {
+      env: { ...env, PERF_LENS_EXCLUDE: '["**"]', PERF_LENS_MODE: 'count', PERF_LENS_SOCKET: '/nonexistent/outer.sock', PERF_LENS_TOKEN: 'outer' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const work = fn(readReport(out), 'work');
+    assert.equal(work.calls, 15);
+    assert.equal(work.timedCalls, 15, 'adaptive (the default), not the outer count mode');
+  });
+
   it('the report records a failing exit code and a death by signal', async () => {
     const failed = path.join(tmp, 'exit3.json');
     const r3 = await cli(['run', '--quiet', '--out', failed, '--', 'node', path.join(fixtures, 'exit-three.js')], { env });

@@ -1,0 +1,103 @@
+/**
+ * Real npm packages doing real work, instrumented (node_modules included): acorn's CommonJS dist
+ * parsing a large file, semver (CommonJS, many small modules) and marked (ESM, minified, ships a
+ * source map whose sources are not in the package). Output must be identical to a bare run and
+ * the counts must match what the program itself observed.
+ */
+import { strict as assert } from 'assert';
+import * as path from 'path';
+import {
+  cliUnavailableReason, normalizeStderr, root, runBare, runCounted, runWithCli, type Counts, type RunResult,
+} from './transform-harness';
+
+const dir = path.join(root, 'test/fixtures/thirdparty');
+const fixture = (name: string): string => path.join(dir, name);
+
+function assertSameBehaviour(bare: RunResult, instrumented: RunResult): void {
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.equal(instrumented.stdout, bare.stdout, 'stdout');
+  assert.equal(normalizeStderr(instrumented.stderr), normalizeStderr(bare.stderr), 'stderr');
+  assert.equal(instrumented.status, bare.status, 'exit code');
+}
+
+function counted(name: string): { bare: RunResult; run: ReturnType<typeof runCounted>; summary: Record<string, unknown> } {
+  const bare = runBare(fixture(name));
+  const run = runCounted(fixture(name), { scope: root, nodeModules: true });
+  assertSameBehaviour(bare, run);
+  assert.deepEqual(run.counts.problems, []);
+  return { bare, run, summary: JSON.parse(bare.stdout.split('\n')[0]) as Record<string, unknown> };
+}
+
+/** The one function of that name declared in a file under node_modules/<pkg>. */
+function fnIn(counts: Counts, pkg: string, name: string, line?: number): Counts['functions'][number] {
+  const found = counts.functions.filter((f) => f.name === name && f.file.includes(`node_modules/${pkg}/`) && (line === undefined || f.line === line));
+  assert.equal(found.length, 1, `${pkg}: exactly one ${name}${line ? ` at line ${line}` : ''}: ${JSON.stringify(found)}`);
+  return found[0];
+}
+
+/** Calls per function, keyed by position and name, for functions that were called. */
+function callsByFunction(fns: { name: string; file: string; line: number; column: number; calls: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of fns) if (f.calls > 0) out[`${path.relative(root, f.file)}:${f.line}:${f.column} ${f.name}`] = f.calls;
+  return out;
+}
+
+const countedRuns = new Map<string, Counts>();
+
+describe('third-party packages instrumented (counting recorder)', function () {
+  this.timeout(120_000);
+
+  it('acorn (CommonJS dist) parsing 260 kB: one pp.next per token, one Node per AST node', () => {
+    const { run, summary } = counted('acorn-parse.cjs');
+    countedRuns.set('acorn-parse.cjs', run.counts);
+    const rounds = summary.rounds as number;
+    assert.ok(run.counts.instrumentedFiles.some((f) => f.endsWith('node_modules/acorn/dist/acorn.js')));
+    assert.equal(fnIn(run.counts, 'acorn', 'pp.next').calls, (summary.tokensPerRound as number) * rounds);
+    assert.equal(fnIn(run.counts, 'acorn', 'Token').calls, (summary.tokensPerRound as number) * rounds);
+    assert.equal(fnIn(run.counts, 'acorn', 'Node').calls, (summary.nodesPerRound as number) * rounds);
+    const exportedParse = run.counts.functions.filter((f) => f.name === 'parse' && f.file.endsWith('acorn.js')).pop()!;
+    assert.equal(exportedParse.calls, rounds, 'the exported parse() is the last `parse` in the file');
+    assert.equal(run.counts.functions.reduce((n, f) => n + f.errors, 0), 0);
+  });
+
+  it('semver (CommonJS): satisfies() exactly once per check, one failing SemVer constructor', () => {
+    const { run, summary } = counted('semver-ranges.cjs');
+    countedRuns.set('semver-ranges.cjs', run.counts);
+    assert.ok(run.counts.instrumentedFiles.length > 20, 'semver is many small modules');
+    assert.equal(fnIn(run.counts, 'semver', 'satisfies').calls, summary.satisfiesCalls);
+    const ctor = fnIn(run.counts, 'semver', 'SemVer.constructor');
+    assert.equal(ctor.errors, 1, 'new SemVer("not-a-version") threw once');
+    assert.ok(ctor.calls > (summary.versions as number), String(ctor.calls));
+    assert.equal(fnIn(run.counts, 'semver', 'Range.test').calls, fnIn(run.counts, 'semver', 'satisfies').calls + (summary.versions as number),
+      'each satisfies() tests once, and maxSatisfying() tests every version');
+  });
+
+  it('marked (ESM, minified, map sources not shipped): positions fall back to marked.esm.js', () => {
+    const { run } = counted('marked-render.mjs');
+    countedRuns.set('marked-render.mjs', run.counts);
+    const markedFns = run.counts.functions.filter((f) => f.file.includes('node_modules/marked/'));
+    assert.ok(markedFns.length > 150, String(markedFns.length));
+    assert.ok(markedFns.every((f) => f.file.endsWith('node_modules/marked/lib/marked.esm.js')), 'no position points at the unshipped src/*.ts');
+    const called = markedFns.filter((f) => f.calls > 0);
+    assert.ok(called.length > 80 && called.reduce((n, f) => n + f.calls, 0) > 5000, `${called.length} functions called`);
+    assert.ok(markedFns.every((f) => f.line >= 1 && f.column >= 1 && f.kind >= 0 && f.kind <= 3));
+  });
+});
+
+describe('third-party packages through `perf-lens run --include-node-modules` (real runtime and CLI)', function () {
+  this.timeout(180_000);
+
+  before(function () {
+    if (cliUnavailableReason()) this.skip();
+  });
+
+  for (const name of ['acorn-parse.cjs', 'semver-ranges.cjs', 'marked-render.mjs']) {
+    it(`${name}: identical behaviour, the same calls per function as the counting recorder`, () => {
+      const bare = runBare(fixture(name));
+      const viaCli = runWithCli(fixture(name), { includeNodeModules: true });
+      assertSameBehaviour(bare, viaCli);
+      const reference = countedRuns.get(name) ?? runCounted(fixture(name), { scope: root, nodeModules: true }).counts;
+      assert.deepEqual(callsByFunction(viaCli.report.functions), callsByFunction(reference.functions));
+    });
+  }
+});

@@ -128,6 +128,12 @@ export class Histogram {
    */
   addSparse(sparse: readonly number[], exact?: { sum?: number; min?: number; max?: number }): void {
     if (sparse.length % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
+    // Validate everything first so a bad pair never leaves the histogram half-updated.
+    for (let k = 0; k < sparse.length; k += 2) {
+      checkIndex(sparse[k]);
+      const c = sparse[k + 1];
+      if (!Number.isInteger(c) || c < 0) throw new RangeError(`bad histogram count ${c} at bucket ${sparse[k]}`);
+    }
     let added = 0;
     let estSum = 0;
     let lowest = Infinity;
@@ -135,8 +141,6 @@ export class Histogram {
     for (let k = 0; k < sparse.length; k += 2) {
       const i = sparse[k];
       const c = sparse[k + 1];
-      checkIndex(i);
-      if (!Number.isInteger(c) || c < 0) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
       if (c === 0) continue;
       this.addToBucket(i, c);
       added += c;

@@ -47,7 +47,10 @@ export interface TimingStats {
   timedCalls: number;
   /** True when timedCalls < calls: the durations below come from a sample. */
   sampled: boolean;
-  /** Total time: the sum of timed durations, extrapolated to all calls when sampled (meanMs × calls). */
+  /**
+   * Total time of all calls: the exact sum when every call was timed; when sampled, an estimate
+   * (each delta scaled by calls/timed, or the runtime's weighted estimate when it sends one).
+   */
   totalMs: number;
   /** Mean over timed calls; null when nothing was timed. */
   meanMs: number | null;
@@ -78,7 +81,7 @@ export interface FunctionReport extends TimingStats {
   line: number;
   column: number;
   kind: FunctionDef['kind'];
-  /** Self time (exclusive of instrumented callees), extrapolated like totalMs; null if not measured. */
+  /** Self time (exclusive of instrumented callees), estimated like totalMs; null if not measured. */
   selfMs: number | null;
   /** Per-process split, highest total first. */
   processes: ProcessShare[];
@@ -178,59 +181,93 @@ export interface Report {
 
 /* ------------------------------------------------------------------------------------------ */
 
-interface Share {
-  calls: number;
-  errors: number;
-  timed: number;
-  totalNs: number;
-}
-
-class TimingAgg {
+/**
+ * Sums of deltas plus an estimate of the total time of ALL calls. Each delta is extrapolated on
+ * its own (the runtime's sampling rate changes over time, so one global ratio would over-weight
+ * the fully timed first calls), using the runtime's weighted estimate when it sends one; calls of
+ * deltas in which nothing was timed are costed at the overall mean at the end.
+ */
+class Totals {
   calls = 0;
   errors = 0;
   timed = 0;
   totalNs = 0;
   selfNs = 0;
   hasSelf = false;
-  readonly hist = new Histogram();
-  readonly byPid = new Map<number, Share>();
+  private estNs = 0;
+  private estSelfNs = 0;
+  private untimedCalls = 0;
 
-  /** Adds one delta; throws on a malformed histogram (the caller turns that into a warning). */
-  add(pid: number, d: Omit<SpanDelta, 'name'> & { selfNs?: number }): void {
+  add(d: DeltaLike): void {
     const calls = nonNegative(d.calls);
-    const errors = nonNegative(d.errors);
-    const timed = nonNegative(d.timed);
+    const timed = Math.min(nonNegative(d.timed), calls);
     const totalNs = nonNegative(d.totalNs);
-    if (timed > 0 && Array.isArray(d.hist)) {
-      this.hist.addSparse(d.hist, { sum: totalNs, min: finiteOr(d.minNs), max: finiteOr(d.maxNs) });
-    }
+    const selfNs = typeof d.selfNs === 'number' ? nonNegative(d.selfNs) : undefined;
     this.calls += calls;
-    this.errors += errors;
+    this.errors += nonNegative(d.errors);
     this.timed += timed;
     this.totalNs += totalNs;
-    if (typeof d.selfNs === 'number') {
-      this.selfNs += nonNegative(d.selfNs);
+    if (selfNs !== undefined) {
+      this.selfNs += selfNs;
       this.hasSelf = true;
     }
+    if (timed === 0) {
+      this.untimedCalls += calls;
+    } else if (timed === calls) {
+      this.estNs += totalNs;
+      this.estSelfNs += selfNs ?? 0;
+    } else {
+      const scale = calls / timed;
+      this.estNs += typeof d.estTotalNs === 'number' && d.estTotalNs >= totalNs ? d.estTotalNs : totalNs * scale;
+      this.estSelfNs += typeof d.estSelfNs === 'number' && d.estSelfNs >= 0 ? d.estSelfNs : (selfNs ?? 0) * scale;
+    }
+  }
+
+  /** Estimated total over all calls (exact when every call was timed). */
+  estimatedTotalNs(): number {
+    const mean = ratio(this.totalNs, this.timed) ?? 0;
+    return this.estNs + this.untimedCalls * mean;
+  }
+
+  estimatedSelfNs(): number {
+    const mean = ratio(this.selfNs, this.timed) ?? 0;
+    return this.estSelfNs + this.untimedCalls * mean;
+  }
+}
+
+type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number };
+
+class TimingAgg {
+  readonly all = new Totals();
+  readonly hist = new Histogram();
+  readonly byPid = new Map<number, Totals>();
+
+  get calls(): number {
+    return this.all.calls;
+  }
+
+  /** Adds one delta; throws on a malformed histogram before changing anything (the caller turns that into a warning). */
+  add(pid: number, d: DeltaLike): void {
+    const timed = nonNegative(d.timed);
+    if (timed > 0 && Array.isArray(d.hist)) {
+      this.hist.addSparse(d.hist, { sum: nonNegative(d.totalNs), min: finiteOr(d.minNs), max: finiteOr(d.maxNs) });
+    }
+    this.all.add(d);
     let share = this.byPid.get(pid);
-    if (!share) this.byPid.set(pid, (share = { calls: 0, errors: 0, timed: 0, totalNs: 0 }));
-    share.calls += calls;
-    share.errors += errors;
-    share.timed += timed;
-    share.totalNs += totalNs;
+    if (!share) this.byPid.set(pid, (share = new Totals()));
+    share.add(d);
   }
 
   stats(): TimingStats {
-    const mean = ratio(this.totalNs, this.timed);
-    const sampled = this.timed < this.calls;
+    const a = this.all;
     const h = this.hist;
     return {
-      calls: this.calls,
-      errors: this.errors,
-      timedCalls: this.timed,
-      sampled,
-      totalMs: nsToMs(extrapolate(this.totalNs, this.timed, this.calls)),
-      meanMs: nsToMsOrNull(mean),
+      calls: a.calls,
+      errors: a.errors,
+      timedCalls: a.timed,
+      sampled: a.timed < a.calls,
+      totalMs: nsToMs(a.estimatedTotalNs()),
+      meanMs: nsToMsOrNull(ratio(a.totalNs, a.timed)),
       p50Ms: nsToMsOrNull(h.quantile(0.5)),
       p95Ms: nsToMsOrNull(h.quantile(0.95)),
       p99Ms: nsToMsOrNull(h.quantile(0.99)),
@@ -241,7 +278,7 @@ class TimingAgg {
   }
 
   selfMs(): number | null {
-    return this.hasSelf ? nsToMs(extrapolate(this.selfNs, this.timed, this.calls)) : null;
+    return this.all.hasSelf ? nsToMs(this.all.estimatedSelfNs()) : null;
   }
 
   shares(): ProcessShare[] {
@@ -251,16 +288,11 @@ class TimingAgg {
         calls: s.calls,
         errors: s.errors,
         timedCalls: s.timed,
-        totalMs: nsToMs(extrapolate(s.totalNs, s.timed, s.calls)),
+        totalMs: nsToMs(s.estimatedTotalNs()),
         meanMs: nsToMsOrNull(ratio(s.totalNs, s.timed)),
       }))
       .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
   }
-}
-
-/** Sum of timed durations scaled up to all calls when only some were timed. */
-function extrapolate(totalNs: number, timed: number, calls: number): number {
-  return timed > 0 && calls > timed ? (totalNs / timed) * calls : totalNs;
 }
 
 function nonNegative(v: unknown): number {

@@ -89,6 +89,15 @@ export interface FunctionDelta {
   totalNs: number;
   /** Sum of the timed self durations (exclusive of instrumented callees), ns; absent if not measured. */
   selfNs?: number;
+  /**
+   * Optional, when sampling: estimated total duration of ALL `calls` in this delta, ns — each timed
+   * duration weighted by its sampling period (1 for fully timed calls, N for a 1-in-N sample).
+   * Without it the collector extrapolates `totalNs / timed * calls`, which over-weights the
+   * (often cold, slower) fully timed first calls of adaptive mode.
+   */
+  estTotalNs?: number;
+  /** Same estimate for `selfNs`. */
+  estSelfNs?: number;
   minNs: number;
   maxNs: number;
   /** Sparse log-linear histogram of the timed durations: [bucketIndex, count, bucketIndex, count, ...]. */

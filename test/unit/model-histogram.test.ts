@@ -187,6 +187,9 @@ describe('model/histogram', () => {
       assert.throws(() => h.addSparse([BUCKET_COUNT, 1]), /out of range/);
       assert.throws(() => h.addSparse([5, -1]), /bad histogram count/);
       assert.throws(() => h.addSparse([5, 1.5]), /bad histogram count/);
+      assert.throws(() => h.addSparse([5, 1, 6, -2]), /bad histogram count/);
+      assert.equal(h.count, 0, 'a rejected input changes nothing');
+      assert.deepEqual(h.toSparse(), []);
     });
 
     it('round-trips through its JSON form and rejects a foreign scheme', () => {

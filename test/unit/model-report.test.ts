@@ -132,6 +132,31 @@ describe('model/report', () => {
     assert.equal(c.selfMs, null);
   });
 
+  it('sampling: each delta is extrapolated on its own, and the runtime\'s weighted estimate wins', () => {
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'hot', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'w', file: '/a.js', line: 5, column: 1, kind: 'sync' }] });
+    // Delta 1: 10 cold calls of 1000 ns, all timed. Delta 2: 1000 calls, 10 timed at 100 ns.
+    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, Array<number>(10).fill(1000)), selfNs: 5000 }] });
+    b.accept(1, { type: 'delta', at: 2, fns: [{ ...delta(0, Array<number>(10).fill(100)), calls: 1000, selfNs: 500 }] });
+    // Delta 3: 500 calls, none timed: costed at the overall mean (11000 ns / 20).
+    b.accept(1, { type: 'delta', at: 3, fns: [{ id: 0, calls: 500, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] });
+    // A delta that carries the runtime's weighted estimate.
+    b.accept(1, { type: 'delta', at: 4, fns: [{ ...delta(1, [100, 100, 5000]), calls: 300, estTotalNs: 40_000, estSelfNs: 30_000, selfNs: 4000 }] });
+    const r = b.build(RUN);
+    assertValid(r);
+    const hot = r.functions.find((f) => f.name === 'hot')!;
+    assert.equal(hot.calls, 1510);
+    assert.equal(hot.timedCalls, 20);
+    assert.equal(hot.meanMs, nsToMs(11_000 / 20));
+    assert.equal(hot.totalMs, nsToMs(10_000 + 100 * 1000 + 500 * (11_000 / 20)));
+    assert.equal(hot.selfMs, nsToMs(5000 + 50 * 1000 + 500 * (5500 / 20)));
+    const w = r.functions.find((f) => f.name === 'w')!;
+    assert.equal(w.totalMs, nsToMs(40_000));
+    assert.equal(w.selfMs, nsToMs(30_000));
+    assert.equal(w.processes[0].totalMs, nsToMs(40_000));
+  });
+
   it('worker threads count under their process; spans, memos and resources aggregate', () => {
     const b = new ReportBuilder({ maxResourceSamples: 3 });
     b.accept('main', hello(100));
@@ -167,7 +192,7 @@ describe('model/report', () => {
     b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'f', file: '/a.js', line: 1, column: 1, kind: 'sync' }] });
     b.accept(1, { type: 'delta', at: 1, fns: [delta(99, [1])] });
     b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 7] }] });
-    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [1e9, 1] }] });
+    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 1e9, 1] }] });
     b.accept(1, { type: 'nonsense' } as never);
     const r = b.build(RUN);
     assertValid(r);

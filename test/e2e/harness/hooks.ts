@@ -31,7 +31,8 @@ export function useWorkbench(): () => Workbench {
     const file = await current.screenshot(name).catch((err: Error) => `(no screenshot: ${err.message})`);
     if (failed) {
       fs.copyFileSync(current.server.log, path.join(ARTIFACTS, 'code-server.log'));
-      log(`check failed; screenshot: ${file}; code-server log: ${path.join(ARTIFACTS, 'code-server.log')}`);
+      log(`check failed (attempt ${attempt}): ${test.err?.message.split('\n')[0] ?? 'no error message'}`);
+      log(`screenshot: ${file}; code-server log: ${path.join(ARTIFACTS, 'code-server.log')}`);
     }
     await current.dismissOverlays().catch(() => undefined);
     await current.runRestores();

@@ -37,10 +37,24 @@ export class Workbench {
     return new Workbench(server, browser, page, url);
   }
 
-  /** F1, type the title, click the exact entry (Enter would take the first fuzzy match). */
-  async runCommand(title: string): Promise<void> {
-    await this.openPalette(title);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
+  /**
+   * F1, type the title, click the entry (Enter would take the first fuzzy match). The palette
+   * lists the commands known when it opened; early on some are still registering, so reopen it
+   * until the entry shows up.
+   */
+  async runCommand(title: string, timeout = 30_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const row = (await this.openPalette(title)).locator('.monaco-list-row', { hasText: title }).first();
+      try {
+        await row.waitFor({ timeout: Math.max(1, Math.min(5_000, deadline - Date.now())) });
+        await row.click();
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) throw new Error(`command "${title}" did not show up in the palette within ${timeout} ms: ${(err as Error).message}`);
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   async openPalette(text: string): Promise<Locator> {
@@ -81,6 +95,14 @@ export class Workbench {
       async () => { throw new Error(`Perf Lens showed an error: ${await toast.innerText()}`); },
       () => new Promise<never>(() => undefined)); // no error toast: let the text wait decide
     await Promise.race([locator.filter({ hasText: text }).first().waitFor({ timeout }), errorShown]);
+  }
+
+  /** Waits until the status bar leaves its debugging colour (statusBar.debuggingBackground, #CC6633). */
+  async waitUntilNotDebugging(timeout = 30_000): Promise<void> {
+    // A string runs in the page (this project compiles without DOM types).
+    const notDebugging = `(() => { const bar = document.querySelector('.part.statusbar');
+      return !!bar && getComputedStyle(bar).backgroundColor !== 'rgb(204, 102, 51)'; })()`;
+    await this.page.waitForFunction(notDebugging, undefined, { timeout });
   }
 
   /** Maximizes the bottom panel until the check's screenshot is taken. */

@@ -41,6 +41,7 @@ describe('Perf Lens in the VS Code workbench', function () {
     await wb.runCommand('Debug: Select and Start Debugging');
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run primes (main.js)' }).first().click();
     await wb.expectText(wb.page.locator('.repl .monaco-list-row'), 'primes below 200000: 17984', 60_000);
-    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }); // session over
+    await wb.waitUntilNotDebugging();
   });
 });

@@ -7,6 +7,7 @@ import Ajv from 'ajv';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import type { Report } from '../../src/model/report';
 import { cleanEnv, cli, cliPath, exec, fixtures, root } from './cli-helpers';
 
@@ -164,6 +165,26 @@ describe('cli: run end to end with the real runtime', function () {
     const work = fn(readReport(out), 'work');
     assert.equal(work.calls, 15);
     assert.equal(work.timedCalls, 15, 'adaptive (the default), not the outer count mode');
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group): the CLI survives, exits 130 and writes the report', async function () {
+    if (process.platform === 'win32') this.skip();
+    const out = path.join(tmp, 'sigint.json');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      // detached: a new process group, like a shell job; the "terminal" signals the group.
+      const c = spawn(process.execPath, [cliPath, 'run', '--quiet', '--out', out, '--', 'node', path.join(fixtures, 'wait-forever.js')], {
+        env, detached: true, stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      c.stdout.on('data', (d: Buffer) => {
+        if (String(d).includes('ready')) setTimeout(() => process.kill(-c.pid!, 'SIGINT'), 300);
+      });
+      c.once('error', reject);
+      c.once('exit', (exitCode) => resolve(exitCode));
+    });
+    assert.equal(code, 130);
+    const report = readReport(out);
+    assert.equal(report.run.signal, 'SIGINT');
+    assert.ok(fn(report, 'tick').calls >= 3, 'the data sent before the interrupt is in the report');
   });
 
   it('the report records a failing exit code and a death by signal', async () => {

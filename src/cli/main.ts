@@ -58,6 +58,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run `perf-lens --help` for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  perf-lens run -- node app.js
+  perf-lens run --out perf.json --quiet -- npm test
+  perf-lens run --mode full --include 'src/**' -- npx tsx src/main.ts
+  perf-lens report perf.json --format md
+
+Exit status: \`run\` exits with the command's own code (128 + N when signal N ended it);
+2 means bad arguments or an unreadable report.`,
+  );
+
   program
     .command('run')
     .description('run a command with every Node.js process it starts measured, then print a summary')

@@ -181,7 +181,8 @@ function renderTable(report: Report, options: FormatOptions): string {
     }
   }
   for (const w of report.warnings) {
-    lines.push(paint(ANSI.yellow, `warning: ${w.message}${w.file ? ` (${displayPath(w.file, cwd)})` : ''}`));
+    const where = w.file && !w.message.includes(w.file) ? ` (${displayPath(w.file, cwd)})` : '';
+    lines.push(paint(ANSI.yellow, `warning: ${w.message}${where}`));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -409,7 +409,8 @@ export class ReportBuilder {
         for (const s of Array.isArray(msg.samples) ? msg.samples : []) this.acceptSample(conn, pid, s);
         break;
       case 'warning':
-        this.warn(pid, String(msg.message), typeof msg.file === 'string' ? msg.file : null);
+        // The runtime prints the same text to stderr with our prefix; the report does not need it.
+        this.warn(pid, String(msg.message).replace(/^perf-lens: /, ''), typeof msg.file === 'string' ? msg.file : null);
         break;
       case 'bye':
         conn.bye = { reason: String(msg.reason), exitCode: typeof msg.exitCode === 'number' ? msg.exitCode : null };

@@ -168,7 +168,7 @@ describe('model/report', () => {
     b.accept('worker', { type: 'delta', at: 2, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 1, misses: 1, evictions: 1, size: 5 }] });
     b.accept('main', { type: 'delta', at: 3, fns: [], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 0, misses: 0, evictions: 0, size: 4 }] });
     b.accept('main', { type: 'warning', message: 'could not transform /app/x.js', file: '/app/x.js' });
-    b.accept('worker', { type: 'warning', message: 'could not transform /app/x.js', file: '/app/x.js' });
+    b.accept('worker', { type: 'warning', message: 'perf-lens: could not transform /app/x.js', file: '/app/x.js' });
     const r = b.build(RUN);
     assertValid(r);
     assert.deepEqual(r.processes.map((p) => [p.pid, p.threads]), [[100, [0, 1]]]);
@@ -182,7 +182,7 @@ describe('model/report', () => {
     assert.equal(r.resources.avg!.rss, (100 + 300 + 200 + 250) / 4);
     assert.equal(r.resources.peak!.cpuPercent, 100, '100 ms CPU in a 100 ms interval');
     assert.deepEqual(r.resources.processes.map((p) => [p.threadId, p.sampleCount, p.peak.rss]), [[0, 2, 300], [1, 2, 250]]);
-    assert.equal(r.warnings.length, 1, 'the same warning from one pid is kept once');
+    assert.deepEqual(r.warnings, [{ pid: 100, message: 'could not transform /app/x.js', file: '/app/x.js' }], 'the same warning from one pid is kept once, without our prefix');
   });
 
   it('never throws on malformed runtime input: it becomes a warning', () => {

@@ -14,23 +14,21 @@ import * as acorn from 'acorn';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 import { FnKind, type FnTuple } from '../../src/runtime/node/abi';
 import { defaultCacheDir, instrumentSource, type InstrumentOptions } from '../../src/runtime/node/instrument';
-import { lineStartsOf, transform } from '../../src/runtime/node/transform';
+import { INSTRUMENTED_MARK, lineStartsOf, transform } from '../../src/runtime/node/transform';
 import { findMapComment } from '../../src/runtime/node/source-maps';
 import { root, tempDir } from './transform-harness';
 
 const cjs: InstrumentOptions = { format: 'commonjs', cacheDir: null };
 const esm: InstrumentOptions = { format: 'module', cacheDir: null };
 
-/** FILES and FNS from an instrumented file's prologue. */
-function prologueOf(code: string, format: 'commonjs' | 'module' = 'commonjs'): { files: string[]; fns: FnTuple[] } {
-  const program = acorn.parse(code, { ecmaVersion: 'latest', sourceType: format === 'module' ? 'module' : 'script', allowHashBang: true, allowReturnOutsideFunction: true });
-  for (const stmt of program.body) {
-    if (stmt.type !== 'VariableDeclaration' || stmt.declarations[0].id.type !== 'Identifier' || stmt.declarations[0].id.name !== '__pl$') continue;
-    const call = stmt.declarations[0].init as acorn.CallExpression;
-    const [files, fns] = call.arguments.map((a) => JSON.parse(code.slice(a.start, a.end)) as unknown);
-    return { files: files as string[], fns: fns as FnTuple[] };
-  }
-  throw new Error('no prologue');
+/** FILES and FNS from an instrumented file's prologue (the arguments of its `.file(...)` call). */
+function prologueOf(code: string): { files: string[]; fns: FnTuple[] } {
+  const at = code.indexOf(').file([');
+  assert.ok(at > 0 && code.lastIndexOf(INSTRUMENTED_MARK, at) >= 0, 'an instrumented file');
+  const args = acorn.parseExpressionAt(code, at + ').file('.length, { ecmaVersion: 'latest' });
+  assert.equal(args.type, 'SequenceExpression');
+  const [files, fns] = (args as acorn.SequenceExpression).expressions;
+  return { files: JSON.parse(code.slice(files.start, files.end)) as string[], fns: JSON.parse(code.slice(fns.start, fns.end)) as FnTuple[] };
 }
 
 function names(code: string, format: 'commonjs' | 'module' = 'commonjs'): string[] {
@@ -39,22 +37,25 @@ function names(code: string, format: 'commonjs' | 'module' = 'commonjs'): string
 
 /** Removes everything the transform inserts, so the rest can be compared with the original line. */
 function stripInsertions(line: string): string {
+  const register = String.raw`\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\]\|\|\{file:function\(\)\{var z=function\(\)\{return 0\};return\{s:z,r:z,sa:z,ra:z,e:z\}\}\}\)\.file\(\[.*?\],\[(?:\[.*?\])?\]\)`;
+  const start = String.raw`(?:__pl\$|\(__pl\$\|\|__pl\$f\(\)\))\.sa?\(\d+\)`;
   return line
-    .replace(/var __pl\$=\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\]\|\|\{file:function\(\)\{var z=function\(\)\{return 0\};return\{s:z,r:z,sa:z,ra:z,e:z\}\}\}\)\.file\(\[.*?\],\[(?:\[.*?\])?\]\);/, '')
-    .replace(/\{const __t\$=__pl\$\.sa?\(\d+\);let __o\$=0,__v\$;try\{return __v\$=\(/g, '')
-    .replace(/const __t\$=__pl\$\.sa?\(\d+\);let __o\$=0,__v\$;try\{/g, '')
+    .replace(new RegExp(String.raw`var __pl\$=${register};`), '')
+    .replace(new RegExp(String.raw`var __pl\$=\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\],__pl\$f\(\)\);function __pl\$f\(\)\{return __pl\$\|\|\(__pl\$=${register}\)\}`), '')
+    .replace(new RegExp(String.raw`\{const __t\$=${start};let __o\$=0,__v\$;try\{return __v\$=\(`, 'g'), '')
+    .replace(new RegExp(String.raw`const __t\$=${start};let __o\$=0,__v\$;try\{`, 'g'), '')
     .replace(/\),__o\$=1,__v\$(?:\)|\}(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{__pl\$\.ra?\(\d+,__t\$,__o\$\)\}\})?/g, '')
     .replace(/;__o\$=1\}(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{__pl\$\.ra?\(\d+,__t\$,__o\$\)\}/g, '')
     .replace(/\(__v\$=\(/g, '')
     .replace(/ \(__o\$=1,void 0\)/g, '');
 }
 
-function assertOnlyInsertions(original: string, instrumented: string): void {
+function assertOnlyInsertions(original: string, instrumented: string, format: 'commonjs' | 'module' = 'commonjs'): void {
   const before = original.split(/\r\n?|\n/);
   const after = instrumented.split(/\r\n?|\n/);
   assert.equal(after.length, before.length, 'line count');
   // Every line starts with its original text up to the first insertion on it.
-  const t = transform(original, 'commonjs');
+  const t = transform(original, format);
   const starts = lineStartsOf(original);
   const firstInsertion = new Map<number, number>();
   for (const ins of [...t.insertions, { pos: t.prologuePos, text: '' }]) {
@@ -124,6 +125,8 @@ describe('transform: output shape', () => {
     const out = instrumentSource(acornDist, '/app/acorn.js', cjs);
     assert.ok(out.fnCount > 300, String(out.fnCount));
     assertOnlyInsertions(acornDist, out.code);
+    const acornEsm = fs.readFileSync(path.join(path.dirname(require.resolve('acorn')), 'acorn.mjs'), 'utf8');
+    assertOnlyInsertions(acornEsm, instrumentSource(acornEsm, '/app/acorn.mjs', esm).code, 'module');
     const crlf = 'function a() {\r\n  return 1;\r\n}\r\nconst b = () =>\r\n  2;\r\n';
     const crlfOut = instrumentSource(crlf, '/app/crlf.js', cjs).code;
     assert.equal(crlfOut.split('\r\n').length, crlf.split('\r\n').length);
@@ -189,6 +192,26 @@ describe('transform: output shape', () => {
     assert.ok(out[1].startsWith('var __pl$=') && out[1].endsWith('const f = () =>{const __t$=__pl$.s(0);let __o$=0,__v$;try{return __v$=( 1),__o$=1,__v$}finally{__pl$.r(0,__t$,__o$)}};'), out[1]);
     const withDirective = instrumentSource('#!/usr/bin/env node\n"use strict";\nfunction f() {}\n', '/app/bin2.js', cjs).code.split('\n');
     assert.ok(withDirective[1].startsWith('"use strict";var __pl$='), withDirective[1]);
+  });
+
+  it('ES modules register lazily, once, so a hoisted function called before the prologue (import cycle) works', () => {
+    const out = instrumentSource('function early() { return 1; }\nfunction late() { return 2; }\n', '/app/cycle.mjs', esm).code;
+    assert.ok(out.startsWith(INSTRUMENTED_MARK), out);
+    assert.ok(out.includes('function early() {const __t$=(__pl$||__pl$f()).s(0);'), out);
+    const registered: string[][] = [];
+    const calls: number[] = [];
+    const sandbox: Record<string | symbol, unknown> = {};
+    sandbox[Symbol.for('perf-lens.runtime')] = {
+      file: (files: string[]) => {
+        registered.push(files);
+        return { s: (i: number) => (calls.push(i), 0), r: () => undefined, sa: () => 0, ra: () => undefined, e: () => undefined };
+      },
+    };
+    // Function declarations are hoisted above the prologue, as a cyclic import would see them.
+    vm.runInNewContext(`var before = early();\n${out}\nvar after = [early(), late()];`, sandbox);
+    assert.equal(registered.length, 1, 'file() called once');
+    assert.deepEqual(calls, [0, 0, 1]);
+    assert.deepEqual([sandbox.before, ...(sandbox.after as number[])], [1, 1, 2]);
   });
 
   it('runs without the runtime global (the inline no-op recorder) and keeps results', () => {

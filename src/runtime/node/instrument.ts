@@ -29,7 +29,7 @@ export interface Instrumented {
 }
 
 /** Bumped when the emitted code changes without an abi.ts change (it keys the cache too). */
-const IMPLEMENTATION_REVISION = 1;
+const IMPLEMENTATION_REVISION = 2;
 
 /** How far from the start a prologue can sit (after a hashbang and directives) when re-instrumenting is checked. */
 const MARK_SEARCH_LENGTH = 4096;
@@ -84,7 +84,7 @@ function instrumentUncached(
   });
 
   const insertions = sortInsertions([
-    { pos: t.prologuePos, text: t.prologueLead + prologue(JSON.stringify(files), JSON.stringify(tuples)) },
+    { pos: t.prologuePos, text: t.prologueLead + prologue(JSON.stringify(files), JSON.stringify(tuples), format) },
     ...t.insertions,
   ]);
   if (!map || !incoming) return { code: applyInsertions(code, insertions), fnCount: t.fns.length };

@@ -49,18 +49,30 @@ export function parse(code: string, format: SourceFormat): acorn.Program {
   });
 }
 
-/** The prologue statement of abi.ts for the given FILES/FNS JSON texts. */
-export function prologue(filesJson: string, fnsJson: string): string {
-  const noop = '{file:function(){var z=function(){return 0};return{s:z,r:z,sa:z,ra:z,e:z}}}';
-  return `var __pl$=(globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]||${noop}).file(${filesJson},${fnsJson});`;
+const RUNTIME_LOOKUP = `globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]`;
+const NOOP_RUNTIME = '{file:function(){var z=function(){return 0};return{s:z,r:z,sa:z,ra:z,e:z}}}';
+
+/**
+ * The prologue of abi.ts for the given FILES/FNS JSON texts.
+ *
+ * ES modules get a lazy variant: in an import cycle, another module can call one of this module's
+ * hoisted function declarations before this module's body (and so the prologue) has run. There,
+ * function heads call `(__pl$||__pl$f())` and the hoisted `__pl$f` registers the file on first
+ * use, once. CommonJS needs none of this: the prologue runs before any `require`.
+ * Both variants start with INSTRUMENTED_MARK, which tells instrumented code apart.
+ */
+export function prologue(filesJson: string, fnsJson: string, format: SourceFormat): string {
+  const register = `(${RUNTIME_LOOKUP}||${NOOP_RUNTIME}).file(${filesJson},${fnsJson})`;
+  if (format === 'commonjs') return `var __pl$=${register};`;
+  return `var __pl$=(${RUNTIME_LOOKUP},__pl$f());function __pl$f(){return __pl$||(__pl$=${register})}`;
 }
 
-/** Finds instrumented code: its prologue is the first statement, possibly after directives. */
-export const INSTRUMENTED_MARK = `var __pl$=(globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]`;
+/** How every instrumented file starts (after a hashbang and directives). */
+export const INSTRUMENTED_MARK = `var __pl$=(${RUNTIME_LOOKUP}`;
 
 export function transform(code: string, format: SourceFormat): TransformResult {
   const program = parse(code, format);
-  const walker = new Walker(code);
+  const walker = new Walker(code, format === 'module');
   walker.visitChildren(program);
   const { pos, lead } = prologuePosition(code, program);
   const last = program.body[program.body.length - 1];
@@ -130,7 +142,8 @@ class Walker {
   private lineStarts: number[] | undefined;
   private readonly nameCtx: NameContext;
 
-  constructor(private readonly code: string) {
+  /** `lazy`: function heads register the file themselves if the prologue has not run (ESM). */
+  constructor(private readonly code: string, private readonly lazy: boolean) {
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.nameCtx = {
       code,
@@ -187,7 +200,7 @@ class Walker {
     const { name, pos } = nameFunction(node, this.nameCtx);
     const kind = KIND_BY_FLAGS[(node.async ? 2 : 0) + (node.generator ? 1 : 0)];
     const index = this.fns.push({ name, pos, kind }) - 1;
-    const head = headText(index, kind);
+    const head = headText(index, kind, this.lazy);
     const outer = this.current;
     this.current = index;
     if (node.body.type === 'BlockStatement') {
@@ -211,7 +224,7 @@ class Walker {
     const index = this.fns.push({ name: `${this.nameCtx.className ?? '<anonymous>'}.<static>`, pos: node.start, kind: FnKind.Sync }) - 1;
     const outer = this.current;
     this.current = index;
-    this.insert(findChar(this.code, node.start + 'static'.length, '{') + 1, headText(index, FnKind.Sync));
+    this.insert(findChar(this.code, node.start + 'static'.length, '{') + 1, headText(index, FnKind.Sync, this.lazy));
     this.visitChildren(node);
     this.insert(node.end - 1, tailText(index, FnKind.Sync));
     this.current = outer;
@@ -242,9 +255,9 @@ class Walker {
   }
 }
 
-function headText(index: number, kind: FnKind): string {
+function headText(index: number, kind: FnKind, lazy: boolean): string {
   const start = kind === FnKind.Sync ? 's' : 'sa';
-  return `const __t$=__pl$.${start}(${index});let __o$=0,__v$;try{`;
+  return `const __t$=${lazy ? '(__pl$||__pl$f())' : '__pl$'}.${start}(${index});let __o$=0,__v$;try{`;
 }
 
 /** `completes`: whether the body can run off its end (a block body can; `return X` cannot). */

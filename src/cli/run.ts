@@ -63,18 +63,26 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   const startedAt = Date.now();
   const start = process.hrtime.bigint();
   const builder = new ReportBuilder();
-  const collector = await Collector.start({
-    onMessage: (conn, msg) => builder.accept(conn.id, msg),
-    onClose: (conn) => builder.close(conn.id),
-    log: (message) => builder.warn(null, message.replace(/^perf-lens: /, ''), null),
-  });
-
   const stderr = (text: string): void => {
     if (!opts.quiet) process.stderr.write(text);
   };
+  let collector: Collector | undefined;
+  try {
+    collector = await Collector.start({
+      onMessage: (conn, msg) => builder.accept(conn.id, msg),
+      onClose: (conn) => builder.close(conn.id),
+      log: (message) => builder.warn(null, message.replace(/^perf-lens: /, ''), null),
+    });
+  } catch (err) {
+    // The program comes first: it runs unmeasured rather than not at all.
+    const msg = `cannot open the collector socket (${(err as Error).message}); the command runs unmeasured`;
+    builder.warn(null, msg, null);
+    stderr(`perf-lens: ${msg}\n`);
+  }
+
   let env: NodeJS.ProcessEnv = process.env;
   const preload = preloadPath();
-  if (fs.existsSync(preload)) {
+  if (collector && fs.existsSync(preload)) {
     env = injectEnv(withoutRuntimeVars(process.env), preload, {
       ...collectorEnvOptions(collector),
       mode: opts.mode,
@@ -85,7 +93,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
       root: process.cwd(),
       quiet: opts.quiet ? true : undefined,
     });
-  } else {
+  } else if (collector) {
     const msg = `the runtime bundle ${preload} is missing (run \`node esbuild.js\`); the command runs unmeasured`;
     builder.warn(null, msg, null);
     stderr(`perf-lens: ${msg}\n`);
@@ -124,8 +132,8 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
       signal = result.signal;
       status = exitStatus(result.code, result.signal);
       // Grandchildren may outlive the command and still be sending their last deltas.
-      const idle = await collector.waitForIdle(opts.graceMs);
-      if (!idle) {
+      const idle = collector ? await collector.waitForIdle(opts.graceMs) : true;
+      if (!idle && collector) {
         builder.warn(null, `${collector.openConnections} measured process(es) still running ${opts.graceMs} ms after the command exited; their data is partial`, null);
       }
     }
@@ -146,7 +154,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
     pid: child?.pid ?? null,
     mode: opts.mode,
   });
-  await collector.close();
+  await collector?.close();
 
   if (outPath) {
     try {

@@ -168,6 +168,17 @@ describe('cli: run passes the program through untouched', () => {
     assert.match(bare.stderr, /both-streams\.js:5:15\)/, 'the stack trace is in the compared output');
   });
 
+  it('when the collector cannot start, the command still runs (unmeasured) with one warning', async function () {
+    if (process.platform === 'win32') this.skip();
+    const loud = await cli(['run', '--', 'node', '-e', 'console.log("ran"); process.exitCode = 5'], { env: { ...env, TMPDIR: '/nonexistent-perf-lens-dir' } });
+    assert.equal(loud.code, 5);
+    assert.equal(loud.stdout, 'ran\n');
+    assert.match(loud.stderr, /^perf-lens: cannot open the collector socket \(.*\); the command runs unmeasured$/m);
+    const quiet = await cli(['run', '--quiet', '--', 'node', '-e', 'console.log("ran")'], { env: { ...env, TMPDIR: '/nonexistent-perf-lens-dir' } });
+    assert.equal(quiet.code, 0);
+    assert.equal(quiet.stderr, '');
+  });
+
   it('a command that does not exist: exit 127 with a clear message', async () => {
     const r = await cli(['run', '--quiet', '--', 'no-such-program-perf-lens'], { env });
     assert.equal(r.code, 127);

@@ -70,7 +70,10 @@ describe('semantics: fixtures bare vs `perf-lens run` (real runtime and CLI)', f
 
   before(function () {
     const reason = cliUnavailableReason();
-    if (reason) this.skip(); // eslint-disable-line @typescript-eslint/no-unused-expressions
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
   });
 
   for (const fixture of fixtures) {

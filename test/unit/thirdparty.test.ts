@@ -88,7 +88,11 @@ describe('third-party packages through `perf-lens run --include-node-modules` (r
   this.timeout(180_000);
 
   before(function () {
-    if (cliUnavailableReason()) this.skip();
+    const reason = cliUnavailableReason();
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
   });
 
   for (const name of ['acorn-parse.cjs', 'semver-ranges.cjs', 'marked-render.mjs']) {

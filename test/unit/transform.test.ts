@@ -26,8 +26,8 @@ function prologueOf(code: string): { files: string[]; fns: FnTuple[] } {
   const at = code.indexOf(').file([');
   assert.ok(at > 0 && code.lastIndexOf(INSTRUMENTED_MARK, at) >= 0, 'an instrumented file');
   const args = acorn.parseExpressionAt(code, at + ').file('.length, { ecmaVersion: 'latest' });
-  assert.equal(args.type, 'SequenceExpression');
-  const [files, fns] = (args as acorn.SequenceExpression).expressions;
+  if (args.type !== 'SequenceExpression') throw new Error(`unexpected ${args.type} in the prologue`);
+  const [files, fns] = args.expressions;
   return { files: JSON.parse(code.slice(files.start, files.end)) as string[], fns: JSON.parse(code.slice(fns.start, fns.end)) as FnTuple[] };
 }
 

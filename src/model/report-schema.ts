@@ -5,6 +5,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import reportSchema from '../../schema/report.schema.json';
+import { BUCKET_COUNT } from './histogram';
 import { REPORT_SCHEMA_VERSION, type Report } from './report';
 
 export { reportSchema };
@@ -81,9 +82,35 @@ export function reportProblem(json: unknown): string | null {
     return `schemaVersion: ${preview(version)} is not supported (this perf-lens reads version ${REPORT_SCHEMA_VERSION})`;
   }
   const validate = getValidator();
-  if (validate(json)) return null;
-  const first = validate.errors?.[0];
-  return first ? describe(first) : 'invalid report';
+  if (!validate(json)) {
+    const first = validate.errors?.[0];
+    return first ? describe(first) : 'invalid report';
+  }
+  return consistencyProblem(json as Report);
+}
+
+/** What JSON Schema cannot say: counts that contradict each other, malformed histograms. */
+function consistencyProblem(report: Report): string | null {
+  const lists: [string, Report['functions'] | Report['spans']][] = [['functions', report.functions], ['spans', report.spans]];
+  for (const [list, items] of lists) {
+    for (let k = 0; k < items.length; k++) {
+      const t = items[k];
+      const at = `${list}[${k}]`;
+      if (t.timedCalls > t.calls) return `${at}.timedCalls: must not exceed calls (${t.timedCalls} > ${t.calls})`;
+      if (t.errors > t.calls) return `${at}.errors: must not exceed calls (${t.errors} > ${t.calls})`;
+      if (t.sampled !== t.timedCalls < t.calls) return `${at}.sampled: must be ${t.timedCalls < t.calls} when timedCalls is ${t.timedCalls} and calls is ${t.calls}`;
+      const b = t.histogram.buckets;
+      if (b.length % 2 !== 0) return `${at}.histogram.buckets: must hold [bucketIndex, count] pairs (odd length ${b.length})`;
+      let total = 0;
+      for (let i = 0; i < b.length; i += 2) {
+        if (b[i] >= BUCKET_COUNT) return `${at}.histogram.buckets[${i}]: bucket index ${b[i]} is out of range (0..${BUCKET_COUNT - 1})`;
+        if (i > 0 && b[i] <= b[i - 2]) return `${at}.histogram.buckets[${i}]: bucket indexes must be ascending`;
+        total += b[i + 1];
+      }
+      if (total !== t.timedCalls) return `${at}.histogram: holds ${total} values but timedCalls is ${t.timedCalls}`;
+    }
+  }
+  return null;
 }
 
 /** Validates a parsed JSON value; throws ReportFormatError naming the first problem. */

@@ -234,6 +234,11 @@ describe('model/report', () => {
       ['future version', (r) => (r.schemaVersion = 2), /^schemaVersion: 2 is not supported \(this perf-lens reads version 1\)/],
       ['not a report', (r) => delete r.schemaVersion, /^schemaVersion: is missing \(is this a Perf Lens report\?\)/],
       ['foreign histogram', (r) => (r.functions[0].histogram.subBuckets = 16), /^functions\[0\]\.histogram\.subBuckets: must be 32/],
+      ['more timed than calls', (r) => (r.functions[2].timedCalls = 9), /^functions\[2\]\.timedCalls: must not exceed calls \(9 > 1\)/],
+      ['sampled flag contradicts counts', (r) => (r.functions[1].sampled = true), /^functions\[1\]\.sampled: must be false/],
+      ['odd histogram', (r) => ((r.functions[0].histogram.buckets as number[]).push(3)), /^functions\[0\]\.histogram\.buckets: must hold \[bucketIndex, count\] pairs/],
+      ['histogram out of range', (r) => (r.functions[0].histogram.buckets = [99999, 1]), /^functions\[0\]\.histogram\.buckets\[0\]: bucket index 99999 is out of range/],
+      ['histogram count mismatch', (r) => (r.functions[0].histogram.buckets = [40, 2]), /^functions\[0\]\.histogram: holds 2 values but timedCalls is 1/],
     ];
     for (const [name, mutate, want] of cases) {
       it(`names the problem: ${name}`, () => {

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import Mocha from 'mocha';
 import * as path from 'path';
-import { onCleanup, runCleanups } from './harness/cleanup';
+import { onCleanup, onInterrupt, runCleanups, wasInterrupted } from './harness/cleanup';
 import { openWorkbench } from './harness/hooks';
 import { resultsDir } from './harness/paths';
 import { ARTIFACTS } from './harness/workbench';
@@ -35,8 +35,21 @@ async function main(): Promise<number> {
   if (option('--grep')) mocha.grep(option('--grep')!);
   const specs = path.join(__dirname, 'specs');
   for (const f of fs.readdirSync(specs).sort()) if (f.endsWith('.e2e.ts')) mocha.addFile(path.join(specs, f));
-  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  const failures = await new Promise<number>((resolve) => {
+    const runner = mocha.run(resolve);
+    // The spec reporter shows only the last attempt: say why a first attempt failed.
+    runner.on('retry', (test: Mocha.Test, err: Error) => console.log(`      first attempt of "${test.title}" failed, retrying once: ${err.message.split('\n')[0]}`));
+    onInterrupt(() => runner.abort()); // Ctrl-C: no further checks
+    // Registered before the workbench, so it runs after the browser and server are gone.
+    const ended = new Promise<void>((done) => runner.once('end', () => done()));
+    onCleanup(async () => {
+      if (!wasInterrupted()) return;
+      await Promise.race([ended, new Promise((done) => setTimeout(done, 10_000).unref())]);
+      markInterrupted(resultsFile); // an interrupted run must never read as green
+    });
+  });
 
+  if (wasInterrupted()) return 130; // the signal handler is cleaning up and exits
   if (fs.existsSync(ARTIFACTS)) console.log(`screenshots: ${ARTIFACTS}`);
   if (!fs.existsSync(resultsFile)) {
     fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
@@ -50,6 +63,13 @@ async function main(): Promise<number> {
     await new Promise(() => undefined); // the Ctrl-C handler cleans up and exits
   }
   return failures > 0 ? 1 : 0;
+}
+
+function markInterrupted(file: string): void {
+  const r = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as { passed: number; failed: number; flaky: string[] }
+    : { passed: 0, failed: 0, flaky: [] };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ suite: 'e2e', ...r, failed: r.failed + 1, error: 'interrupted' }, null, 2));
 }
 
 main().then(

@@ -18,11 +18,25 @@ export function onCleanup(fn: Cleanup): () => Promise<void> {
   };
 }
 
-export async function runCleanups(): Promise<void> {
-  while (cleanups.length) {
-    const fn = cleanups.pop()!;
-    try { await fn(); } catch (err) { console.error('cleanup failed:', err); }
-  }
+const interruptListeners: (() => void)[] = [];
+
+/** Called at once on Ctrl-C / SIGTERM, before the cleanups (e.g. to stop starting new tests). */
+export function onInterrupt(fn: () => void): void {
+  installSignalHandlers();
+  interruptListeners.push(fn);
+}
+
+let running: Promise<void> | undefined;
+
+/** Runs every registered cleanup once; concurrent callers (a signal during the normal end) share the run. */
+export function runCleanups(): Promise<void> {
+  running ??= (async () => {
+    while (cleanups.length) {
+      const fn = cleanups.pop()!;
+      try { await fn(); } catch (err) { console.error('cleanup failed:', err); }
+    }
+  })().finally(() => { running = undefined; });
+  return running;
 }
 
 export function wasInterrupted(): boolean {
@@ -37,6 +51,7 @@ function installSignalHandlers(): void {
       if (interrupted) return; // a second Ctrl-C while cleaning up: keep cleaning up
       interrupted = true;
       console.error(`\n${signal}: stopping code-server and the browser...`);
+      for (const fn of interruptListeners) fn();
       void runCleanups().finally(() => process.exit(code));
     });
   }

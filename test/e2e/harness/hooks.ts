@@ -3,6 +3,7 @@
 // when a check fails. Adding a check = adding an `it()` that uses `workbench()`.
 import * as fs from 'fs';
 import * as path from 'path';
+import { wasInterrupted } from './cleanup';
 import { ARTIFACTS, Workbench, log } from './workbench';
 
 let current: Workbench | undefined;
@@ -21,7 +22,7 @@ export function useWorkbench(): () => Workbench {
   });
   afterEach(async function () {
     const test = this.currentTest;
-    if (!current || !test) return;
+    if (!current || !test || wasInterrupted()) return;
     if (!numbers.has(test.fullTitle())) numbers.set(test.fullTitle(), numbers.size + 1);
     const attempt = (attempts.get(test.fullTitle()) ?? 0) + 1;
     attempts.set(test.fullTitle(), attempt);
@@ -31,8 +32,7 @@ export function useWorkbench(): () => Workbench {
     const file = await current.screenshot(name).catch((err: Error) => `(no screenshot: ${err.message})`);
     if (failed) {
       fs.copyFileSync(current.server.log, path.join(ARTIFACTS, 'code-server.log'));
-      log(`check failed (attempt ${attempt}): ${test.err?.message.split('\n')[0] ?? 'no error message'}`);
-      log(`screenshot: ${file}; code-server log: ${path.join(ARTIFACTS, 'code-server.log')}`);
+      log(`check failed (attempt ${attempt}); screenshot: ${file}; code-server log: ${path.join(ARTIFACTS, 'code-server.log')}`);
     }
     await current.dismissOverlays().catch(() => undefined);
     await current.runRestores();

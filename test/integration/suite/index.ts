@@ -19,6 +19,8 @@ export function run(): Promise<void> {
     if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
   }
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+    const runner = mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+    // The spec reporter shows only the last attempt: say why a first attempt failed.
+    runner.on('retry', (test: Mocha.Test, err: Error) => console.log(`      first attempt of "${test.title}" failed, retrying once: ${err.message.split('\n')[0]}`));
   });
 }

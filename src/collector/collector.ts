@@ -204,12 +204,25 @@ export class Collector {
     };
 
     socket.on('data', (chunk: Buffer) => {
-      buffered += decoder.write(chunk);
-      let nl: number;
-      while (!dropped && (nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        onLine(line);
+      const text = decoder.write(chunk);
+      // Only the new text can hold a newline; the carried-over part never does.
+      let nl = text.indexOf('\n');
+      if (nl < 0) {
+        buffered += text;
+      } else {
+        let line = buffered + text.slice(0, nl);
+        buffered = '';
+        for (;;) {
+          onLine(line);
+          if (dropped) return;
+          const start = nl + 1;
+          nl = text.indexOf('\n', start);
+          if (nl < 0) {
+            buffered = text.slice(start);
+            break;
+          }
+          line = text.slice(start, nl);
+        }
       }
       if (buffered.length > maxLine) drop(`a line longer than ${maxLine} bytes`);
     });

@@ -140,6 +140,20 @@ describe('collector (real Unix socket / named pipe)', () => {
     assert.match(seen.logs[0], /ignored a malformed line from pid 4242/);
   });
 
+  it('keeps every message of a large burst, in order (many lines per chunk, lines across chunks)', async () => {
+    const { c, seen } = await startCollector();
+    toClose.push(c);
+    const s = await connect(c);
+    const n = 20_000;
+    let text = line(hello(c.token));
+    for (let i = 0; i < n; i++) text += line({ type: 'warning', message: `m${i}`, file: 'x'.repeat(i % 300) });
+    s.end(text);
+    await until(() => seen.closed.length === 1, 'close', 10_000);
+    assert.equal(seen.messages.length, n + 1);
+    assert.ok(seen.messages.every(([, m], i) => i === 0 || (m as { message: string }).message === `m${i - 1}`), 'in order');
+    assert.deepEqual(seen.logs, []);
+  });
+
   it('survives abrupt disconnects and keeps a final line that lost its newline', async () => {
     const { c, seen } = await startCollector();
     toClose.push(c);

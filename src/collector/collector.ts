@@ -122,9 +122,10 @@ export class Collector {
 
   /**
    * Resolves true once no connection is open, or false after `timeoutMs`. `settleMs`: the count
-   * must stay at zero this long (a process that just exited may still be queued in the backlog).
+   * must stay at zero this long: a process that just exited may still sit in the accept backlog
+   * (its connect() completed before it exited, so one short pause is enough to see it).
    */
-  async waitForIdle(timeoutMs: number, settleMs = 50): Promise<boolean> {
+  async waitForIdle(timeoutMs: number, settleMs = 10): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.sockets.size === 0) {

@@ -18,6 +18,8 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+let interruptedRun = false;
+
 async function main(): Promise<number> {
   const keepOpen = process.argv.includes('--keep-open') || process.env.PERF_LENS_E2E_KEEP_OPEN === '1';
   if (process.argv.includes('--headed')) process.env.PERF_LENS_E2E_HEADED = '1';
@@ -41,9 +43,11 @@ async function main(): Promise<number> {
     runner.on('retry', (test: Mocha.Test, err: Error) => console.log(`      first attempt of "${test.title}" failed, retrying once: ${err.message.split('\n')[0]}`));
     onInterrupt(() => runner.abort()); // Ctrl-C: no further checks
     // Registered before the workbench, so it runs after the browser and server are gone.
-    const ended = new Promise<void>((done) => runner.once('end', () => done()));
+    let finished = false;
+    const ended = new Promise<void>((done) => runner.once('end', () => { finished = true; done(); }));
+    onInterrupt(() => { if (!finished) interruptedRun = true; }); // not Ctrl-C ending --keep-open
     onCleanup(async () => {
-      if (!wasInterrupted()) return;
+      if (!interruptedRun) return;
       await Promise.race([ended, new Promise((done) => setTimeout(done, 10_000).unref())]);
       markInterrupted(resultsFile); // an interrupted run must never read as green
     });
@@ -60,7 +64,13 @@ async function main(): Promise<number> {
   if (keepOpen && wb) {
     if (!process.env.PERF_LENS_E2E_HEADED) await wb.browser.close();
     console.log(`\ncode-server is still running: open ${wb.url}\n(process group ${wb.server.pgid}); press Ctrl-C to stop it.`);
-    await new Promise(() => undefined); // the Ctrl-C handler cleans up and exits
+    // Wait for Ctrl-C (its handler cleans up and exits); the timer keeps Node from exiting, and
+    // ends the wait if the server dies on its own.
+    await new Promise<void>((done) => {
+      const timer = setInterval(() => {
+        try { process.kill(-wb.server.pgid, 0); } catch { clearInterval(timer); console.log('code-server exited'); done(); }
+      }, 1000);
+    });
   }
   return failures > 0 ? 1 : 0;
 }

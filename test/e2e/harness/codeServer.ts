@@ -8,7 +8,10 @@ import * as path from 'path';
 import { onCleanup } from './cleanup';
 import { CODE_SERVER_CACHE, SCRIPTS_DIR } from './paths';
 
-export class HarnessError extends Error {}
+/** The test harness itself failed (install, start, package): not a product bug, but a failed run. */
+export class HarnessError extends Error {
+  override name = 'HarnessError';
+}
 
 export interface CodeServer {
   url: string;
@@ -52,13 +55,18 @@ export function startCodeServer(options: StartOptions = {}): CodeServer {
     if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1);
   }
   const stateDir = kv.STATE_DIR;
+  const pgid = Number(kv.PGID);
   let stopped = false;
   const stop = onCleanup(() => {
     if (stopped) return;
     stopped = true;
     spawnSync('bash', [path.join(SCRIPTS_DIR, 'start-code-server.sh'), '--stop', stateDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   });
-  return { url: kv.URL, port: Number(kv.PORT), pgid: Number(kv.PGID), stateDir, log: kv.LOG, stop };
+  // Last resort if the process exits some other way: never leave a server behind.
+  process.once('exit', () => {
+    if (!stopped) try { process.kill(-pgid, 'SIGTERM'); } catch { /* already gone */ }
+  });
+  return { url: kv.URL, port: Number(kv.PORT), pgid, stateDir, log: kv.LOG, stop };
 }
 
 /**

@@ -37,21 +37,24 @@ export class Workbench {
     return new Workbench(server, browser, page, url);
   }
 
-  /**
-   * F1, type the title, click the entry (Enter would take the first fuzzy match). The palette
-   * lists the commands known when it opened; early on some are still registering, so reopen it
-   * until the entry shows up.
-   */
+  /** F1, type the title, click the entry (Enter would take the first fuzzy match). */
   async runCommand(title: string, timeout = 30_000): Promise<void> {
+    await (await this.paletteEntry(title, timeout)).click();
+  }
+
+  /**
+   * Opens the palette on `title` and returns its entry. The palette lists the commands known
+   * when it opened; early on some are still registering, so reopen it until the entry shows up.
+   */
+  async paletteEntry(title: string, timeout = 30_000): Promise<Locator> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const row = (await this.openPalette(title)).locator('.monaco-list-row', { hasText: title }).first();
       try {
         await row.waitFor({ timeout: Math.max(1, Math.min(5_000, deadline - Date.now())) });
-        await row.click();
-        return;
+        return row;
       } catch (err) {
-        if (Date.now() >= deadline) throw new Error(`command "${title}" did not show up in the palette within ${timeout} ms: ${(err as Error).message}`);
+        if (Date.now() >= deadline) throw new Error(`"${title}" did not show up in the command palette within ${timeout} ms: ${(err as Error).message}`);
         await this.page.keyboard.press('Escape');
       }
     }

@@ -14,8 +14,7 @@ describe('Perf Lens in the VS Code workbench', function () {
 
   it('lists "Perf Lens: Run Current File with Perf Lens" in the command palette', async () => {
     const wb = workbench();
-    const list = await wb.openPalette('Perf Lens');
-    await wb.expectText(list.locator('.monaco-list-row'), RUN_COMMAND, 30_000);
+    await wb.paletteEntry(RUN_COMMAND);
   });
 
   it('runs main.js with Perf Lens: the terminal shows the program output and the timing table', async () => {

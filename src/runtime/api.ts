@@ -118,10 +118,12 @@ function defaultKey(args: unknown[]): unknown {
 /** `file` and 1-based `line` of the caller of memoize(), from a stack trace. */
 function callerLocation(): { file?: string; line?: number } {
   const stack = new Error().stack ?? '';
-  const frames = stack.split('\n').slice(1);
-  for (const f of frames) {
+  let own: string | undefined;
+  for (const f of stack.split('\n').slice(1)) {
     const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(f);
-    if (!m || f.includes('memoize') || f.includes('callerLocation')) continue;
+    if (!m) continue;
+    own ??= m[1]; // the first frame is this module: skip all of its frames
+    if (m[1] === own) continue;
     let file = m[1];
     if (file.startsWith('file://')) {
       try {

@@ -121,10 +121,11 @@ export interface RunOptions {
 
 /** Runs `command args` (a bare run unless `runtime` is given) and collects its output. */
 export function run(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const base: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const base: NodeJS.ProcessEnv = { ...process.env };
   // Never inherit an instrumented environment from the test runner itself.
   for (const k of Object.keys(base)) if (k.startsWith('PERF_LENS_')) delete base[k];
   if (base.NODE_OPTIONS?.includes('preload.js')) delete base.NODE_OPTIONS;
+  Object.assign(base, opts.env);
   const env = opts.runtime ? injectEnv(base, PRELOAD, { cacheDir: null, ...opts.runtime }) : base;
   const spawnOpts: SpawnOptions = { cwd: opts.cwd ?? FIXTURES, env, stdio: ['ignore', 'pipe', 'pipe'] };
   return new Promise((resolve, reject) => {

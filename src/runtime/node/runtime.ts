@@ -52,7 +52,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
   let transport: Transport | undefined;
   if (config.socket) {
     transport = new Transport(config.socket, (why) => {
-      warnings.warn(`${why}; the program runs on, unmeasured results are not reported`, undefined, 'transport');
+      warnings.warn(`cannot reach the collector at ${config.socket} (${why}); the program runs on unmeasured`, undefined, 'transport');
     });
     const hello: HelloMessage = {
       type: 'hello',

@@ -25,9 +25,15 @@ export class Transport {
   /** Bytes written so far (for the wire-cost benchmark). */
   bytesWritten = 0;
 
+  /** `onDead` gets a short reason (an errno code or a phrase). */
   constructor(private readonly path: string, private readonly onDead: (why: string) => void) {}
 
   connect(): void {
+    // A missing socket file fails asynchronously; say why now rather than a vaguer error at exit.
+    if (process.platform !== 'win32' && !fs.existsSync(this.path)) {
+      this.die('ENOENT');
+      return;
+    }
     try {
       const socket = net.connect({ path: this.path });
       this.socket = socket;
@@ -36,12 +42,12 @@ export class Transport {
         if (this.state === 'connecting') this.state = 'open';
         this.flush(false);
       });
-      socket.on('error', (err: NodeJS.ErrnoException) => this.die(`cannot send to ${this.path}: ${err.code ?? err.message}`));
-      socket.on('close', () => this.die(`the collector closed ${this.path}`));
+      socket.on('error', (err: NodeJS.ErrnoException) => this.die(err.code ?? err.message));
+      socket.on('close', () => this.die('closed by the collector'));
       // The collector never talks back; drain anything it sends so buffers do not fill.
       socket.on('data', () => undefined);
     } catch (err) {
-      this.die(`cannot connect to ${this.path}: ${(err as Error).message}`);
+      this.die((err as Error).message);
     }
   }
 
@@ -84,7 +90,7 @@ export class Transport {
         }
       }
     } catch (err) {
-      this.die(`cannot send to ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      this.die((err as NodeJS.ErrnoException).code ?? (err as Error).message);
       return;
     }
     this.bytesWritten += off;

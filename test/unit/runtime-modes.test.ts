@@ -1,0 +1,76 @@
+import { strict as assert } from 'assert';
+import type { Mode } from '../../src/protocol/runtime';
+import { Collector, node } from './runtime-harness';
+
+// Calls are counted exactly in every mode; how many are timed depends on the mode.
+describe('runtime: modes count every call; timing follows the mode', function () {
+  this.timeout(60000);
+  let bareStdout = '';
+  before(async () => { bareStdout = (await node(['modes.js'])).stdout; });
+
+  async function runMode(mode: Mode, sampleEvery?: number) {
+    const collector = await new Collector().listen();
+    try {
+      const res = await node(['modes.js'], { runtime: { socket: collector.socketPath, mode, sampleEvery } });
+      assert.equal(res.stdout, bareStdout);
+      assert.equal(res.stderr, '');
+      await collector.settle(1);
+      const conn = collector.connections[0];
+      assert.equal(conn.hello!.mode, mode);
+      const t = conn.totals();
+      const get = (n: string) => {
+        const v = t.get(n);
+        assert.ok(v, `${n} measured`);
+        return v;
+      };
+      assert.equal(get('tiny').calls, 20000);
+      assert.equal(get('thrower').calls, 100);
+      assert.equal(get('thrower').errors, 10, 'sync throws counted');
+      assert.equal(get('later').calls, 40);
+      assert.equal(get('later').errors, 10, 'async rejections counted');
+      assert.equal(get('pair').calls, 30);
+      assert.equal(get('pair').errors, 0, 'a generator run to completion is no error');
+      assert.equal(get('outer').calls, 200);
+      assert.equal(get('inner').calls, 400);
+      assert.equal(get('main').calls, 1);
+      return t;
+    } finally {
+      await collector.close();
+    }
+  }
+
+  it('full: every call timed; self time excludes instrumented callees', async () => {
+    const t = await runMode('full');
+    for (const [name, v] of t) assert.equal(v.timed, v.calls, `${name}: all timed`);
+    const outer = t.get('outer')!;
+    const inner = t.get('inner')!;
+    assert.ok(outer.selfNs < outer.totalNs, 'outer self < total');
+    // outer's time is almost all inner's: its self time is the small rest.
+    assert.ok(outer.totalNs - outer.selfNs > 0.8 * inner.totalNs, `child time ${outer.totalNs - outer.selfNs} ~ inner total ${inner.totalNs}`);
+    assert.ok(inner.selfNs > 0.9 * inner.totalNs, 'a leaf function is all self time');
+    assert.equal(t.get('later')!.selfNs, 0, 'async functions are off the self-time stack');
+  });
+
+  it('count: nothing timed', async () => {
+    const t = await runMode('count');
+    for (const [name, v] of t) assert.equal(v.timed, 0, `${name}: none timed`);
+  });
+
+  it('sampled: 1 in N timed (N=16), counts exact', async () => {
+    const t = await runMode('sampled', 16);
+    const tiny = t.get('tiny')!;
+    assert.ok(tiny.timed > 20000 / 16 / 2 && tiny.timed < (20000 / 16) * 2, `tiny timed ${tiny.timed} ≈ 1250`);
+    // self time of a sampled-out child is estimated from its mean: outer's self stays below total.
+    const outer = t.get('outer')!;
+    if (outer.timed > 0) assert.ok(outer.selfNs <= outer.totalNs);
+  });
+
+  it('adaptive: full timing first, then hot tiny functions are sampled', async () => {
+    const t = await runMode('adaptive');
+    const tiny = t.get('tiny')!;
+    assert.ok(tiny.timed >= 1000, `the first 1000 calls are timed (${tiny.timed})`);
+    assert.ok(tiny.timed < 20000 / 4, `then sampled (${tiny.timed} of 20000 timed)`);
+    const thrower = t.get('thrower')!;
+    assert.equal(thrower.timed, thrower.calls, 'a function with < 1000 calls stays fully timed');
+  });
+});

@@ -1,0 +1,161 @@
+import { strict as assert } from 'assert';
+import { execFileSync } from 'child_process';
+import { buildNodeOptions, injectEnv, quoteNodeOption, runtimeEnv } from '../../src/runtime/inject';
+import { readConfig } from '../../src/runtime/node/config';
+import { createScope } from '../../src/runtime/node/scope';
+import { unsupportedNodeMessage } from '../../src/runtime/node/version';
+import { ADAPT_AFTER, MAX_SAMPLE_EVERY, Recorder, adaptiveEvery } from '../../src/runtime/node/recorder';
+import { bucketIndex } from '../../src/model/histogram';
+import { FIXTURES } from './runtime-harness';
+
+describe('runtime: inject.ts (NODE_OPTIONS and env)', () => {
+  it('prepends --require to the user\'s NODE_OPTIONS, never replacing it', () => {
+    assert.equal(buildNodeOptions(undefined, '/opt/pl/preload.js'), '--require /opt/pl/preload.js');
+    assert.equal(buildNodeOptions('  ', '/opt/pl/preload.js'), '--require /opt/pl/preload.js');
+    assert.equal(buildNodeOptions('--max-old-space-size=4096 --import tsx', '/p.js'), '--require /p.js --max-old-space-size=4096 --import tsx');
+  });
+  it('does not inject twice', () => {
+    const once = buildNodeOptions('--inspect', '/p.js');
+    assert.equal(buildNodeOptions(once, '/p.js'), once);
+  });
+  it('quotes paths with spaces, quotes and backslashes the way Node parses NODE_OPTIONS', () => {
+    assert.equal(quoteNodeOption('/a/b.js'), '/a/b.js');
+    assert.equal(quoteNodeOption('/my dir/p.js'), '"/my dir/p.js"');
+    assert.equal(quoteNodeOption('C:\\Program Files\\p.js'), '"C:\\\\Program Files\\\\p.js"');
+    assert.equal(quoteNodeOption('/a"b/p.js'), '"/a\\"b/p.js"');
+  });
+  it('a quoted path with a space really loads in node', () => {
+    const file = `${FIXTURES}/dir with space/announce.js`;
+    const out = execFileSync(process.execPath, ['-e', 'console.log("main")'], {
+      env: { ...process.env, NODE_OPTIONS: buildNodeOptions('--no-warnings', file) }, encoding: 'utf8',
+    });
+    assert.equal(out, 'preloaded\nmain\n');
+  });
+  it('runtimeEnv sets only what is given, with the protocol\'s names', () => {
+    assert.deepEqual(runtimeEnv({}), {});
+    assert.deepEqual(runtimeEnv({ socket: '/s', token: 't', mode: 'sampled', sampleEvery: 8, includeNodeModules: true, include: ['src/**'], quiet: true, cacheDir: null }), {
+      PERF_LENS_SOCKET: '/s', PERF_LENS_TOKEN: 't', PERF_LENS_MODE: 'sampled', PERF_LENS_SAMPLE_EVERY: '8',
+      PERF_LENS_INCLUDE_NODE_MODULES: '1', PERF_LENS_INCLUDE: '["src/**"]', PERF_LENS_QUIET: '1', PERF_LENS_CACHE_DIR: 'off',
+    });
+    const env = injectEnv({ PATH: '/bin', NODE_OPTIONS: '--trace-warnings' }, '/p.js', { socket: '/s' });
+    assert.deepEqual(env, { PATH: '/bin', NODE_OPTIONS: '--require /p.js --trace-warnings', PERF_LENS_SOCKET: '/s' });
+  });
+});
+
+describe('runtime: config, scope and version check', () => {
+  it('reads defaults and values, reporting bad ones', () => {
+    const d = readConfig({}, '/cwd');
+    assert.equal(d.mode, 'adaptive');
+    assert.equal(d.sampleEvery, 64);
+    assert.equal(d.root, '/cwd');
+    assert.equal(d.cacheDir, undefined);
+    assert.deepEqual(d.problems, []);
+    const c = readConfig({ PERF_LENS_MODE: 'count', PERF_LENS_INCLUDE: '["a/**"]', PERF_LENS_EXCLUDE: 'nope', PERF_LENS_CACHE_DIR: 'off', PERF_LENS_RESOURCE_INTERVAL_MS: '0' }, '/cwd');
+    assert.equal(c.mode, 'count');
+    assert.deepEqual(c.include, ['a/**']);
+    assert.deepEqual(c.exclude, []);
+    assert.equal(c.cacheDir, null);
+    assert.equal(c.resourceIntervalMs, 0);
+    assert.equal(c.problems.length, 1);
+    assert.match(c.problems[0], /PERF_LENS_EXCLUDE must be a JSON array/);
+  });
+  it('scope: user code only by default, never our own bundles, globs relative to the root', () => {
+    const base = { includeNodeModules: false, include: [], exclude: [], root: '/proj', ownDirs: ['/opt/perf-lens/dist'] };
+    const s = createScope(base);
+    assert.equal(s('/proj/src/a.js'), true);
+    assert.equal(s('file:///proj/src/a.mjs'), true);
+    assert.equal(s('/proj/node_modules/x/index.js'), false);
+    assert.equal(s('/opt/perf-lens/dist/api.js'), false);
+    assert.equal(s('node:fs'), false);
+    assert.equal(s('data:text/javascript,1'), false);
+    assert.equal(s('relative/a.js'), false);
+    assert.equal(createScope({ ...base, includeNodeModules: true })('/proj/node_modules/x/index.js'), true);
+    const g = createScope({ ...base, include: ['src/**'], exclude: ['**/*.test.js'] });
+    assert.equal(g('/proj/src/deep/a.js'), true);
+    assert.equal(g('/proj/src/a.test.js'), false);
+    assert.equal(g('/proj/lib/a.js'), false);
+  });
+  it('unsupported Node versions get a clear message', () => {
+    assert.equal(unsupportedNodeMessage('20.20.2'), undefined);
+    assert.equal(unsupportedNodeMessage('18.19.0'), undefined);
+    assert.equal(unsupportedNodeMessage('v22.1.0'), undefined);
+    assert.match(unsupportedNodeMessage('18.18.2')!, /Node\.js 18\.18\.2 is not supported \(needs 18\.19\.0 or newer\); running unmeasured/);
+    assert.match(unsupportedNodeMessage('16.20.0')!, /not supported/);
+    assert.match(unsupportedNodeMessage('banana')!, /cannot read the Node\.js version/);
+  });
+});
+
+describe('runtime: recorder (with a fake clock)', () => {
+  function fake(): { rec: Recorder; advance: (ms: number) => void } {
+    let now = 1000;
+    return { rec: new Recorder({ mode: 'full', sampleEvery: 64, now: () => now }), advance: (ms) => { now += ms; } };
+  }
+  it('times calls into the shared histogram indexing; self time excludes callees', () => {
+    const { rec, advance } = fake();
+    const f = rec.file(['/a.js'], [['outer', 0, 1, 1, 0], ['inner', 0, 5, 3, 0]]);
+    const t0 = f.s(0);
+    advance(0.001); // 1 µs of outer's own work
+    const t1 = f.s(1);
+    advance(0.004);
+    f.r(1, t1, 1);
+    advance(0.002);
+    f.r(0, t0, 1);
+    const cut = rec.cut();
+    assert.deepEqual(cut.defs.map((d) => [d.id, d.name, d.line, d.column, d.kind]), [[0, 'outer', 1, 1, 'sync'], [1, 'inner', 5, 3, 'sync']]);
+    const [outer, inner] = cut.fns;
+    assert.equal(outer.totalNs, 7000);
+    assert.equal(outer.selfNs, 3000);
+    assert.equal(inner.totalNs, 4000);
+    assert.equal(inner.selfNs, 4000);
+    assert.deepEqual(inner.hist, [bucketIndex(4000), 1]);
+    assert.deepEqual([outer.minNs, outer.maxNs], [7000, 7000]);
+    assert.deepEqual(rec.cut().fns, [], 'a cut only has what changed since the previous one');
+  });
+  it('counts errors: sync throws (ok=0), async rejections, generator throws via e()', () => {
+    const { rec } = fake();
+    const f = rec.file(['/a.js'], [['s', 0, 1, 1, 0], ['a', 0, 2, 1, 1], ['g', 0, 3, 1, 2]]);
+    f.r(0, f.s(0), 0);
+    f.ra(1, f.sa(1), 0);
+    f.ra(2, f.sa(2), 0); // an early .return() of a generator is no error
+    f.e(2);
+    const fns = rec.cut().fns;
+    assert.deepEqual(fns.map((d) => [d.calls, d.errors]), [[1, 1], [1, 1], [1, 1]]);
+    assert.equal(fns[1].selfNs, undefined, 'async: no self time');
+  });
+  it('adaptive rule: N = ceil(100 ns / (3% of the mean)), capped', () => {
+    assert.equal(adaptiveEvery(5000), 1);
+    assert.equal(adaptiveEvery(3000), 2);
+    assert.equal(adaptiveEvery(2000), 2);
+    assert.equal(adaptiveEvery(100), 34);
+    assert.equal(adaptiveEvery(1), MAX_SAMPLE_EVERY);
+    let clock = 1;
+    const r = new Recorder({ mode: 'adaptive', sampleEvery: 64, now: () => (clock += 0.00005) }); // every call takes 50 ns
+    const f = r.file(['/a.js'], [['tiny', 0, 1, 1, 0]]);
+    for (let i = 0; i < 20000; i++) f.r(0, f.s(0), 1);
+    const [d] = r.cut().fns;
+    assert.equal(d.calls, 20000);
+    // 1000 timed, then 1 in ceil(100 / 1.5) = 67 of the remaining 19000 (randomised gaps, mean 67).
+    assert.equal(adaptiveEvery(50), 67);
+    assert.ok(d.timed > ADAPT_AFTER + 200 && d.timed < ADAPT_AFTER + 400, `timed ${d.timed}`);
+  });
+  it('count mode times nothing and sampled mode about 1 in N', () => {
+    const c = new Recorder({ mode: 'count', sampleEvery: 64 });
+    const fc = c.file(['/a.js'], [['f', 0, 1, 1, 0]]);
+    for (let i = 0; i < 1000; i++) fc.r(0, fc.s(0), 1);
+    assert.deepEqual([c.cut().fns[0].calls, c.cut().fns.length], [1000, 0]);
+    const s = new Recorder({ mode: 'sampled', sampleEvery: 10 });
+    const fs = s.file(['/a.js'], [['f', 0, 1, 1, 0]]);
+    for (let i = 0; i < 10000; i++) fs.r(0, fs.s(0), 1);
+    const d = s.cut().fns[0];
+    assert.equal(d.calls, 10000);
+    assert.ok(d.timed > 800 && d.timed < 1200, `timed ${d.timed}`);
+  });
+});
+
+describe('runtime: published types of perf-lens/api', () => {
+  it('dist/api.d.ts type-checks a typical use (strict)', () => {
+    const tsc = `${FIXTURES}/../../../node_modules/typescript/bin/tsc`;
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'node16', '--moduleResolution', 'node16',
+      '--lib', 'ES2022,ESNext.Disposable', '--types', 'node', `${FIXTURES}/api-types.ts`], { encoding: 'utf8' });
+  });
+});

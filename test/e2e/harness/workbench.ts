@@ -49,8 +49,8 @@ export class Workbench {
   async paletteEntry(title: string, timeout = 30_000): Promise<Locator> {
     const deadline = Date.now() + timeout;
     for (;;) {
-      const row = (await this.openPalette(title)).locator('.monaco-list-row', { hasText: title }).first();
       try {
+        const row = (await this.openPalette(title)).locator('.monaco-list-row', { hasText: title }).first();
         await row.waitFor({ timeout: Math.max(1, Math.min(5_000, deadline - Date.now())) });
         return row;
       } catch (err) {
@@ -63,7 +63,10 @@ export class Workbench {
   async openPalette(text: string): Promise<Locator> {
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.fill('>' + text);
+    // A view taking focus at that moment (a new terminal) can close the palette again: then fail
+    // fast, and paletteEntry() opens it once more.
+    await input.waitFor({ timeout: 5_000 });
+    await input.fill('>' + text, { timeout: 5_000 });
     return this.page.locator('.quick-input-widget .quick-input-list');
   }
 
@@ -112,6 +115,26 @@ export class Workbench {
   async maximizePanel(): Promise<void> {
     await this.runCommand('View: Toggle Maximized Panel');
     this.restoreAfterScreenshot(() => this.runCommand('View: Toggle Maximized Panel'));
+  }
+
+  /**
+   * The row of a (virtualized) VS Code list that contains `text`: lists render only the rows in
+   * view, so scroll down until it is rendered.
+   */
+  async listRow(list: Locator, text: string | RegExp, timeout = 30_000): Promise<Locator> {
+    const row = list.locator('.monaco-list-row', { hasText: text }).first();
+    const deadline = Date.now() + timeout;
+    await list.first().hover();
+    for (;;) {
+      try {
+        await row.waitFor({ timeout: 500 });
+        await row.scrollIntoViewIfNeeded();
+        return row;
+      } catch (err) {
+        if (Date.now() >= deadline) throw new Error(`no row with ${String(text)} in the list within ${timeout} ms: ${(err as Error).message}`);
+        await this.page.mouse.wheel(0, 300);
+      }
+    }
   }
 
   /** The visible rows of the active integrated terminal (DOM renderer: gpuAcceleration is off). */

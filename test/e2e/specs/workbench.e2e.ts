@@ -29,9 +29,8 @@ describe('Perf Lens in the VS Code workbench', function () {
   it('shows Perf Lens as activated in Running Extensions', async () => {
     const wb = workbench();
     await wb.runCommand('Developer: Show Running Extensions');
-    const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Perf Lens' });
+    const row = await wb.listRow(wb.page.locator('.runtime-extensions-editor .monaco-list'), 'Perf Lens');
     await wb.expectText(row, /Activation: \d+ms/, 30_000);
-    await row.first().scrollIntoViewIfNeeded();
   });
 
   it('debugs main.js with js-debug: output in the Debug Console, then the session ends', async () => {

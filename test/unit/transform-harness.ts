@@ -73,15 +73,21 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function runBare(file: string, args: string[] = []): RunResult {
-  return run([file, ...args], path.dirname(file), cleanEnv());
+/** Node flags that come before the program, e.g. a TypeScript loader (`--require tsx/cjs`). */
+export interface RunOptions {
+  nodeArgs?: string[];
+  args?: string[];
+}
+
+export function runBare(file: string, opts: RunOptions = {}): RunResult {
+  return run([...(opts.nodeArgs ?? []), file, ...(opts.args ?? [])], path.dirname(file), cleanEnv());
 }
 
 export interface InstrumentedRun extends RunResult {
   counts: Counts;
 }
 
-export function runCounted(file: string, opts: { scope?: string; nodeModules?: boolean; args?: string[] } = {}): InstrumentedRun {
+export function runCounted(file: string, opts: RunOptions & { scope?: string; nodeModules?: boolean } = {}): InstrumentedRun {
   const countsFile = path.join(tempDir('counts'), 'counts.json');
   const env = cleanEnv({
     PERF_LENS_TEST_TRANSFORM: transformBundle(),
@@ -89,7 +95,7 @@ export function runCounted(file: string, opts: { scope?: string; nodeModules?: b
     PERF_LENS_TEST_SCOPE: opts.scope ?? path.dirname(file),
     PERF_LENS_TEST_NODE_MODULES: opts.nodeModules ? '1' : '0',
   });
-  const result = run(['--require', runner, file, ...(opts.args ?? [])], path.dirname(file), env);
+  const result = run([...(opts.nodeArgs ?? []), '--require', runner, file, ...(opts.args ?? [])], path.dirname(file), env);
   const counts = JSON.parse(fs.readFileSync(countsFile, 'utf8')) as Counts;
   return { ...result, counts };
 }
@@ -119,11 +125,12 @@ export function cliUnavailableReason(): string | undefined {
   return help.status === 0 ? undefined : 'dist/cli.js has no working `run` command';
 }
 
-export function runWithCli(file: string, opts: { includeNodeModules?: boolean; args?: string[] } = {}): CliRun {
+export function runWithCli(file: string, opts: RunOptions & { includeNodeModules?: boolean } = {}): CliRun {
   const out = path.join(tempDir('report'), 'r.json');
   const flags = ['run', '--quiet', '--out', out, ...(opts.includeNodeModules ? ['--include-node-modules'] : []), '--'];
-  const env = cleanEnv({ PERF_LENS_CACHE_DIR: 'off' });
-  const result = run([cli, ...flags, process.execPath, file, ...(opts.args ?? [])], path.dirname(file), env);
+  // `perf-lens run` does not pass PERF_LENS_CACHE_DIR on; a private XDG cache keeps runs apart.
+  const env = cleanEnv({ PERF_LENS_CACHE_DIR: 'off', XDG_CACHE_HOME: tempDir('xdg-cache') });
+  const result = run([cli, ...flags, process.execPath, ...(opts.nodeArgs ?? []), file, ...(opts.args ?? [])], path.dirname(file), env);
   const report = JSON.parse(fs.readFileSync(out, 'utf8')) as CliRun['report'];
   return { ...result, report };
 }
@@ -132,6 +139,6 @@ export function runWithCli(file: string, opts: { includeNodeModules?: boolean; a
 export function normalizeStderr(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((line) => !/^\s+at .*(node:internal|_run-instrumented\.cjs|_esm-hooks\.mjs|dist[\\/]runtime[\\/])/.test(line))
+    .filter((line) => !/^\s+at .*(node:internal|_run-instrumented\.cjs|_esm-hooks\.mjs|dist[\\/]runtime[\\/]|src[\\/]runtime[\\/]node[\\/]|node_modules[\\/](tsx|ts-node)[\\/])/.test(line))
     .join('\n');
 }

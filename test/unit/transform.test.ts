@@ -355,6 +355,23 @@ describe('transform: source maps', function () {
     assert.deepEqual([pos.line, pos.column], [4, 9]);
   });
 
+  it('leaves code the map does not cover (loader helpers) alone, and names keepNames-wrapped functions', () => {
+    const dir = tempDir('maps');
+    const tsFile = path.join(dir, 'keep.ts');
+    const ts = 'export class Keep {\n  static { void 0; }\n  m(): number {\n    return 1;\n  }\n}\nexport const arrow = (x: number): number => x + 1;\n';
+    fs.writeFileSync(tsFile, ts);
+    // What tsx hands Node: esbuild output with keepNames (`__name` helper, injected static blocks).
+    const js = esbuild.transformSync(ts, { loader: 'ts', format: 'cjs', sourcemap: 'inline', sourcefile: tsFile, keepNames: true, target: 'node20' }).code;
+    assert.ok(js.includes('var __name = (') && js.includes('static {\n    __name(this, "Keep");'), js);
+    const out = instrumentSource(js, tsFile, cjs).code;
+    const { fns } = prologueOf(out);
+    // No `Keep`/`arrow` export getters (esbuild maps them to 1:1), no injected `static { __name(...) }`;
+    // esbuild has no segment on the arrow's `(`, so its start maps to the first one inside: `x`.
+    assert.deepEqual(fns.map(([name, , line, column]) => [name, line, column]), [['Keep.<static>', 2, 3], ['Keep.m', 3, 3], ['arrow', 7, 23]]);
+    const helper = out.split('\n').find((l) => l.startsWith('var __name = ('))!;
+    assert.ok(!helper.includes('__pl$') && !helper.includes('__v$'), `helpers are not instrumented: ${helper}`);
+  });
+
   it('reads a map file named relative to the source file', () => {
     const dir = tempDir('maps');
     fs.mkdirSync(path.join(dir, 'maps'));

@@ -26,7 +26,11 @@ export interface FunctionName {
   name: string;
   /** Offset whose line/column is reported as the function's position. */
   pos: number;
+  /** No name: the caller appends `@line:col` of the function's (mapped) position. */
+  anonymous?: true;
 }
+
+export const ANONYMOUS = '<anonymous>';
 
 export type FunctionNode =
   acorn.FunctionDeclaration | acorn.AnonymousFunctionDeclaration | acorn.FunctionExpression | acorn.ArrowFunctionExpression;
@@ -53,8 +57,18 @@ export function nameFunction(fn: FunctionNode, ctx: NameContext): FunctionName {
     const cls = ctx.className ?? '<anonymous>';
     return { name: (parent.static ? 'static ' : '') + memberOf(cls, parent.key, parent.computed, ctx), pos: fn.start };
   }
+  if (parent?.type === 'CallExpression' && parent.arguments[0] === fn && isKeepNamesCall(parent)) {
+    // esbuild's keepNames (used by tsx): `const f = __name(() => {}, "f")`.
+    return { name: String((parent.arguments[1] as acorn.Literal).value), pos: fn.start };
+  }
   const inferred = inferredName(anc.length - 1, fn, ctx);
-  return { name: inferred ?? `<anonymous>@${ctx.where(fn.start)}`, pos: fn.start };
+  return inferred ? { name: inferred, pos: fn.start } : { name: ANONYMOUS, pos: fn.start, anonymous: true };
+}
+
+function isKeepNamesCall(call: acorn.CallExpression): boolean {
+  const name = call.arguments[1];
+  return call.callee.type === 'Identifier' && call.callee.name === '__name' && call.arguments.length === 2 &&
+    name.type === 'Literal' && typeof name.value === 'string';
 }
 
 /** Name of a class node (its id, or what it is assigned to). */
@@ -138,4 +152,9 @@ function memberExpressionName(expr: acorn.MemberExpression): string | undefined 
   else if (parts[0] === 'exports') parts.splice(0, 1);
   const named = parts.filter((p) => p !== 'prototype');
   return named.length ? named.join('.') : undefined;
+}
+
+/** The code that decides the names, as text: part of the transform cache key. */
+export function namesCodeParts(): string[] {
+  return [nameFunction, nameClass, isKeepNamesCall, inferredName, objectName, memberOf, keyName, memberExpressionName].map(String);
 }

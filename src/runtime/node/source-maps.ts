@@ -11,7 +11,7 @@ import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import remapping from '@ampproject/remapping';
 import {
-  AnyMap, LEAST_UPPER_BOUND, decodedMap, decodedMappings, originalPositionFor, type SourceMapSegment, type TraceMap,
+  AnyMap, decodedMap, decodedMappings, type SourceMapSegment, type TraceMap,
 } from '@jridgewell/trace-mapping';
 import type { Insertion } from './transform';
 
@@ -116,15 +116,65 @@ export class OriginalPositions {
   }
 
   /**
-   * Original file (absolute path), 1-based line and column of a generated position, or undefined
-   * when the position is unmapped or its source file is not on disk (sources only in sourcesContent).
+   * Where the code at a generated position (1-based line and column) comes from, given the
+   * column where the construct's header ends on that line (a function's `{` or `=>`):
+   * - the segment that starts exactly there, or else the first one inside the header (a map may
+   *   start a method at its name rather than at `static`/`async`), or else the one before it;
+   * - 'unmapped' when the line has no segment at or before the header (`strict`: none inside the
+   *   header): code the map does not cover, such as helpers a loader or bundler injected;
+   * - 'missing' when it maps to a file that is not on disk (sources only in sourcesContent).
+   * - 'unmapped' too for code (not itself at 1:1) mapped to the very start of the file and nothing
+   *   else in its header: esbuild (so tsx) maps the code it adds, such as export getters, to 1:1;
+   * `expectText`: the original source (from the map, or the file) must read so at that position,
+   * or the mapping is not believed.
    */
-  lookup(line: number, column: number): { file: string; line: number; column: number } | undefined {
-    let pos = originalPositionFor(this.map, { line, column: column - 1 });
-    if (pos.source === null) pos = originalPositionFor(this.map, { line, column: column - 1, bias: LEAST_UPPER_BOUND });
-    if (pos.source === null) return undefined;
-    const file = this.fileOnDisk(pos.source);
-    return file ? { file, line: pos.line, column: pos.column + 1 } : undefined;
+  locate(
+    line: number, column: number, headerEndColumn: number, strict = false, expectText?: string,
+  ): { file: string; line: number; column: number } | 'unmapped' | 'missing' {
+    const segments = decodedMappings(this.map)[line - 1];
+    if (!segments || segments.length === 0) return 'unmapped';
+    const col = column - 1;
+    // Last segment starting at or before col.
+    let lo = 0;
+    let hi = segments.length - 1;
+    let before = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (segments[mid][0] <= col) {
+        before = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    let seg = before >= 0 && segments[before][0] === col ? segments[before] : undefined;
+    if (!seg && before + 1 < segments.length && segments[before + 1][0] <= headerEndColumn - 1) seg = segments[before + 1];
+    if (!seg && before >= 0 && !strict) seg = segments[before];
+    if (!seg || seg.length === 1) return 'unmapped';
+    const atFileStart = seg[2] === 0 && seg[3] === 0 && (line !== 1 || seg[0] !== 0);
+    if (atFileStart && !headerMapsElsewhere(segments, segments.indexOf(seg), headerEndColumn - 1)) return 'unmapped';
+    if (expectText !== undefined && !this.sourceHasTextAt(seg[1], seg[2], seg[3], expectText)) return 'unmapped';
+    const file = this.fileOnDisk(this.map.resolvedSources[seg[1]]);
+    return file ? { file, line: seg[2] + 1, column: seg[3] + 1 } : 'missing';
+  }
+
+  private readonly sourceLines = new Map<number, string[] | null>();
+
+
+  private sourceHasTextAt(source: number, line: number, column: number, text: string): boolean {
+    let lines = this.sourceLines.get(source);
+    if (lines === undefined) {
+      let content = this.map.sourcesContent?.[source];
+      const file = typeof content === 'string' ? null : this.fileOnDisk(this.map.resolvedSources[source]);
+      try {
+        if (file) content = fs.readFileSync(file, 'utf8'); // tsx ships no sourcesContent
+      } catch {
+        content = null;
+      }
+      lines = typeof content === 'string' ? content.split(/\r\n?|\n/) : null;
+      this.sourceLines.set(source, lines);
+    }
+    return lines === null || (lines[line]?.startsWith(text, column) ?? false);
   }
 
   private fileOnDisk(source: string): string | null {
@@ -140,6 +190,15 @@ export class OriginalPositions {
     this.existing.set(source, file);
     return file;
   }
+}
+
+/** Whether a segment after `from` and up to `lastColumn` maps anywhere but the start of a file. */
+function headerMapsElsewhere(segments: readonly SourceMapSegment[], from: number, lastColumn: number): boolean {
+  for (let i = from + 1; i < segments.length && segments[i][0] <= lastColumn; i++) {
+    const seg = segments[i];
+    if (seg.length !== 1 && (seg[2] !== 0 || seg[3] !== 0)) return true;
+  }
+  return false;
 }
 
 /**
@@ -185,6 +244,18 @@ export function composedMapComment(
   const innerResolved = {
     ...innerMap, sourceRoot: undefined, sources: incoming.map.resolvedSources, mappings: innerMap.mappings as SourceMapSegment[][],
   };
-  const composed = remapping(outer, (source) => (source === generatedUrl ? innerResolved : null));
+  // The incoming map's sources can name the generated file itself (tsx maps app.ts to app.ts):
+  // hand the incoming map out once, for our map's source, or the composition would recurse.
+  let handedOut = false;
+  const composed = remapping(outer, (source) => {
+    if (handedOut || source !== generatedUrl) return null;
+    handedOut = true;
+    return innerResolved;
+  });
   return '//# sourceMappingURL=data:application/json;charset=utf-8;base64,' + Buffer.from(composed.toString()).toString('base64');
+}
+
+/** The code that decides mapped positions and composed maps, as text: part of the transform cache key. */
+export function sourceMapsCodeParts(): string[] {
+  return [findMapComment, loadIncomingMap, OriginalPositions, headerMapsElsewhere, composedMapComment].map(String);
 }

@@ -21,10 +21,27 @@ export interface Insertion {
   text: string;
 }
 
-export interface FoundFunction {
+/** Where a function comes from; `file` is an absolute path. */
+export interface SourcePosition {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, UTF-16 units. */
+  column: number;
+}
+
+/**
+ * Maps offsets of the input to original positions (through an incoming source map).
+ * `locate` returns null for code the map does not cover (helpers a loader or bundler injected):
+ * such functions are left as they are.
+ */
+export interface Locator {
+  /** `strict`: only a mapping that starts within the header counts (no earlier one on the line). */
+  locate(start: number, headerEnd: number, strict?: boolean, expectText?: string): SourcePosition | null;
+}
+
+export interface FoundFunction extends SourcePosition {
   name: string;
-  /** Offset of the function's reported start in the generated (input) source. */
-  pos: number;
   kind: FnKind;
 }
 
@@ -35,8 +52,6 @@ export interface TransformResult {
   prologuePos: number;
   /** Text to put before the prologue at prologuePos (`;` after a directive without one). */
   prologueLead: string;
-  /** Last offset of code (end of the last statement): a sourceMappingURL comment after it is real. */
-  codeEnd: number;
 }
 
 export function parse(code: string, format: SourceFormat): acorn.Program {
@@ -70,13 +85,21 @@ export function prologue(filesJson: string, fnsJson: string, format: SourceForma
 /** How every instrumented file starts (after a hashbang and directives). */
 export const INSTRUMENTED_MARK = `var __pl$=(${RUNTIME_LOOKUP}`;
 
-export function transform(code: string, format: SourceFormat): TransformResult {
-  const program = parse(code, format);
-  const walker = new Walker(code, format === 'module');
+/** Positions in the input itself (no source map). */
+export function generatedLocator(code: string, filename: string): Locator {
+  let lineStarts: number[] | undefined;
+  return {
+    locate: (start) => ({ file: filename, ...lineColumn(lineStarts ??= lineStartsOf(code), start) }),
+  };
+}
+
+export function transform(
+  code: string, format: SourceFormat, locator: Locator = generatedLocator(code, ''), program: acorn.Program = parse(code, format),
+): TransformResult {
+  const walker = new Walker(code, format === 'module', locator);
   walker.visitChildren(program);
   const { pos, lead } = prologuePosition(code, program);
-  const last = program.body[program.body.length - 1];
-  return { insertions: walker.insertions, fns: walker.fns, prologuePos: pos, prologueLead: lead, codeEnd: last ? last.end : 0 };
+  return { insertions: walker.insertions, fns: walker.fns, prologuePos: pos, prologueLead: lead };
 }
 
 function prologuePosition(code: string, program: acorn.Program): { pos: number; lead: string } {
@@ -135,15 +158,15 @@ const KIND_BY_FLAGS: readonly FnKind[] = [FnKind.Sync, FnKind.Generator, FnKind.
 class Walker {
   readonly insertions: Insertion[] = [];
   readonly fns: FoundFunction[] = [];
-  /** Index of the innermost enclosing instrumented function; -1 at top level. */
+  /** Index of the innermost enclosing instrumented function; -1 at top level or in a function left alone. */
   private current = -1;
   private readonly ancestors: AnyNode[] = [];
   private readonly classNames: (string | undefined)[] = [];
-  private lineStarts: number[] | undefined;
   private readonly nameCtx: NameContext;
+  private generated: Locator | undefined;
 
   /** `lazy`: function heads register the file themselves if the prologue has not run (ESM). */
-  constructor(private readonly code: string, private readonly lazy: boolean) {
+  constructor(private readonly code: string, private readonly lazy: boolean, private readonly locator: Locator) {
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.nameCtx = {
       code,
@@ -197,11 +220,23 @@ class Walker {
   }
 
   private fn(node: FunctionNode): void {
-    const { name, pos } = nameFunction(node, this.nameCtx);
-    const kind = KIND_BY_FLAGS[(node.async ? 2 : 0) + (node.generator ? 1 : 0)];
-    const index = this.fns.push({ name, pos, kind }) - 1;
-    const head = headText(index, kind, this.lazy);
+    const block = node.body.type === 'BlockStatement';
+    // Expression body: `=> X` becomes `=>{HEAD return __v$=(X),__o$=1,__v$ TAIL}`, inserted right
+    // after `=>` (not at X, which may sit inside parentheses or on the next line).
+    const arrow = block ? -1 : findArrow(this.code, node.params.length ? node.params[node.params.length - 1].end : node.start);
+    const named = nameFunction(node, this.nameCtx);
+    const at = this.locator.locate(named.pos, block ? node.body.start : arrow);
     const outer = this.current;
+    if (!at) {
+      this.current = -1; // its returns are its own, and stay as they are
+      this.visitChildren(node);
+      this.current = outer;
+      return;
+    }
+    const kind = KIND_BY_FLAGS[(node.async ? 2 : 0) + (node.generator ? 1 : 0)];
+    const name = named.anonymous ? `${named.name}@${at.line}:${at.column}` : named.name;
+    const index = this.fns.push({ name, kind, ...at }) - 1;
+    const head = headText(index, kind, this.lazy);
     this.current = index;
     if (node.body.type === 'BlockStatement') {
       const directive = lastDirective(node.body.body);
@@ -210,9 +245,6 @@ class Walker {
       this.visitChildren(node);
       this.insert(node.body.end - 1, tailText(index, kind));
     } else {
-      // Expression body: `=> X` becomes `=>{HEAD return __v$=(X),__o$=1,__v$ TAIL}`. Inserted right
-      // after `=>` (not at X, which may sit inside parentheses or on the next line).
-      const arrow = findArrow(this.code, node.params.length ? node.params[node.params.length - 1].end : node.start);
       this.insert(arrow, `{${head}return __v$=(`);
       this.visitChildren(node);
       this.insert(node.end, `),__o$=1,__v$${tailText(index, kind, false)}}`);
@@ -221,10 +253,20 @@ class Walker {
   }
 
   private staticBlock(node: acorn.StaticBlock): void {
-    const index = this.fns.push({ name: `${this.nameCtx.className ?? '<anonymous>'}.<static>`, pos: node.start, kind: FnKind.Sync }) - 1;
+    const open = findChar(this.code, node.start + 'static'.length, '{');
+    // A static block the map does not place on a `static` keyword is one a loader added (tsx and
+    // esbuild's keepNames emit `static { __name(this, "C") }`, mapped to the top of the file).
+    const at = this.locator.locate(node.start, open, true, 'static');
     const outer = this.current;
+    if (!at) {
+      this.current = -1;
+      this.visitChildren(node);
+      this.current = outer;
+      return;
+    }
+    const index = this.fns.push({ name: `${this.nameCtx.className ?? '<anonymous>'}.<static>`, kind: FnKind.Sync, ...at }) - 1;
     this.current = index;
-    this.insert(findChar(this.code, node.start + 'static'.length, '{') + 1, headText(index, FnKind.Sync, this.lazy));
+    this.insert(open + 1, headText(index, FnKind.Sync, this.lazy));
     this.visitChildren(node);
     this.insert(node.end - 1, tailText(index, FnKind.Sync));
     this.current = outer;
@@ -232,7 +274,8 @@ class Walker {
 
   private ret(node: acorn.ReturnStatement): void {
     if (this.current < 0) {
-      // A CommonJS top-level return belongs to Node's module wrapper, not to a measured function.
+      // A CommonJS top-level return belongs to Node's module wrapper, and the returns of a function
+      // left alone are its own: neither is a measured function's.
       this.visitChildren(node);
       return;
     }
@@ -249,9 +292,10 @@ class Walker {
     this.insertions.push({ pos, text });
   }
 
+  /** `line:col` for anonymous names, in the original source when the locator knows it. */
   private where(offset: number): string {
-    const { line, column } = lineColumn(this.lineStarts ??= lineStartsOf(this.code), offset);
-    return `${line}:${column}`;
+    const at = this.locator.locate(offset, offset) ?? (this.generated ??= generatedLocator(this.code, '')).locate(offset, offset)!;
+    return `${at.line}:${at.column}`;
   }
 }
 
@@ -338,4 +382,10 @@ export function applyInsertions(code: string, insertions: readonly Insertion[]):
 export function sortInsertions(insertions: readonly Insertion[]): Insertion[] {
   // Array.prototype.sort is stable, which keeps the order of insertions at one offset.
   return insertions.slice().sort((a, b) => a.pos - b.pos);
+}
+
+/** The code that decides this module's output, as text: part of the cache key (see instrument.ts). */
+export function transformCodeParts(): string[] {
+  return [Walker, headText, tailText, findArrow, findChar, skipTrivia, prologue, prologuePosition, lastDirective, transform, applyInsertions]
+    .map(String).concat(JSON.stringify(CHILD_KEYS), JSON.stringify(KIND_BY_FLAGS));
 }

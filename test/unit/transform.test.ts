@@ -214,6 +214,20 @@ describe('transform: output shape', () => {
     assert.deepEqual([sandbox.before, ...(sandbox.after as number[])], [1, 1, 2]);
   });
 
+  it('leaves alone a body that declares functions and calls eval directly (eval var would clash)', () => {
+    const src = [
+      'function clash() { function g() {} eval("var g = 1"); return g; }',
+      'function onlyEval() { return eval("1 + 1"); }',
+      'function indirect() { function g() {} (0, eval)("1"); return g; }',
+      'function nested() { function g() {} return () => eval("g"); }',
+      '',
+    ].join('\n');
+    const out = instrumentSource(src, '/app/eval.js', cjs).code;
+    assert.deepEqual(prologueOf(out).fns.map((f) => f[0]), ['g', 'onlyEval', 'indirect', 'g', 'nested', 'g', '<anonymous>@4:44']);
+    assert.ok(out.split('\n')[0].endsWith('function clash() { function g() {const __t$=__pl$.s(0);let __o$=0,__v$;try{;__o$=1}finally{__pl$.r(0,__t$,__o$)}} eval("var g = 1"); return g; }'));
+    assert.equal(vm.runInNewContext(`${out}\nclash()`), 1);
+  });
+
   it('runs without the runtime global (the inline no-op recorder) and keeps results', () => {
     const out = instrumentSource(EVERY_FORM, '/app/every.js', cjs).code;
     const module = { exports: {} as Record<string, unknown> };

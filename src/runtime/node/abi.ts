@@ -11,6 +11,13 @@
  * where FILES is a JSON array of original file paths and FNS a JSON array of
  * [name, fileIndex, line, column, kind] tuples (kind: 0 sync, 1 async, 2 generator,
  * 3 async generator), in the order of the local indexes used below.
+ * ES modules register lazily instead, because in an import cycle another module can call a hoisted
+ * function before this module's prologue has run (the recorder sees no difference: `file` is
+ * still called once per file, before the first `s`/`sa`):
+ *
+ *     var __pl$=(globalThis[Symbol.for("perf-lens.runtime")],__pl$f());function __pl$f(){return __pl$||(__pl$=(...).file(FILES, FNS))}
+ *
+ * and their function heads read `(__pl$||__pl$f()).s(I)`.
  *
  * Sync functions, methods, accessors, constructors, arrows and static blocks:
  *     { const __t$=__pl$.s(I); let __o$=0, __v$; try { BODY ;__o$=1 } finally { __pl$.r(I,__t$,__o$) } }

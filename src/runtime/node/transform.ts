@@ -1,10 +1,25 @@
 /**
  * The source transform: finds every function in one JavaScript file and wraps its body with the
- * recorder calls of abi.ts. Edits are insertions only and never contain a newline, so every line
- * keeps its number; a column moves only when something is inserted earlier on the same line
- * (the prologue's line, a function's `{` or `=>` followed by code, `return X`, and code after a
- * function's closing `}`). `Function.prototype.toString()` of an instrumented function shows the
- * inserted code.
+ * recorder calls of abi.ts.
+ *
+ * What changes for the program (and what does not):
+ * - Edits are insertions only and never contain a newline, so every line keeps its number (stack
+ *   traces, breakpoints). A column moves only when something is inserted earlier on its line: the
+ *   prologue's line, a line with a function's `{` or `=>` followed by code, a `return X` line, and
+ *   code after a function's closing `}` on the same line. Multi-line function bodies keep their
+ *   columns. When the file came with a source map, the composed map covers the shifted columns too.
+ * - `Function.prototype.toString()` of an instrumented function shows the inserted code.
+ * - Hoisting, `arguments`, `this`, `super`, `new.target`, `fn.length`, `fn.name`, default
+ *   parameters, directives, direct `eval`, labels and ASI behave as before: bodies are wrapped in
+ *   place (`{HEAD try{BODY}finally{...}}`), never moved into another function. A function that
+ *   declares functions in its body and calls `eval` directly is not instrumented (in the block,
+ *   those declarations would clash with a sloppy `eval('var g')`). One corner is measured wrong: a
+ *   `return` overridden by a throw in the function's own `finally` counts as a normal return.
+ * - Code an incoming source map does not cover (helpers a loader or bundler adds) is left alone.
+ *
+ * Names (see names.ts): `Class.method`, `static Class.m` (static members keep a `static ` prefix so
+ * they never merge with an instance member of the same name), `get Class.p`, `Class.field`,
+ * `Class.<static>`, `obj.key`, `f`, `<anonymous>@line:col`.
  *
  * Output is a list of insertions (offset, text) in a meaningful order: at one offset, earlier
  * insertions come first. Heads are added before a node's children and tails after them, so nested
@@ -164,6 +179,7 @@ class Walker {
   private readonly classNames: (string | undefined)[] = [];
   private readonly nameCtx: NameContext;
   private generated: Locator | undefined;
+  private evalOffsets: number[] | undefined;
 
   /** `lazy`: function heads register the file themselves if the prologue has not run (ESM). */
   constructor(private readonly code: string, private readonly lazy: boolean, private readonly locator: Locator) {
@@ -227,7 +243,7 @@ class Walker {
     const named = nameFunction(node, this.nameCtx);
     const at = this.locator.locate(named.pos, block ? node.body.start : arrow);
     const outer = this.current;
-    if (!at) {
+    if (!at || (node.body.type === 'BlockStatement' && this.evalWouldConflict(node.body))) {
       this.current = -1; // its returns are its own, and stay as they are
       this.visitChildren(node);
       this.current = outer;
@@ -272,6 +288,18 @@ class Walker {
     this.current = outer;
   }
 
+  /**
+   * A body that declares functions at its top level and calls `eval` directly is left alone:
+   * wrapped in a block, those declarations become block-scoped, and a sloppy `eval('var g')`
+   * naming one of them would throw where it did not before.
+   */
+  private evalWouldConflict(body: acorn.BlockStatement): boolean {
+    if (!body.body.some((stmt) => stmt.type === 'FunctionDeclaration')) return false;
+    const candidates = (this.evalOffsets ??= evalOffsets(this.code));
+    if (!hasOffsetIn(candidates, body.start, body.end)) return false;
+    return containsDirectEval(body);
+  }
+
   private ret(node: acorn.ReturnStatement): void {
     if (this.current < 0) {
       // A CommonJS top-level return belongs to Node's module wrapper, and the returns of a function
@@ -297,6 +325,43 @@ class Walker {
     const at = this.locator.locate(offset, offset) ?? (this.generated ??= generatedLocator(this.code, '')).locate(offset, offset)!;
     return `${at.line}:${at.column}`;
   }
+}
+
+/** Offsets of `eval(` in the text (a superset of direct eval calls: strings and comments too). */
+function evalOffsets(code: string): number[] {
+  const offsets: number[] = [];
+  if (!code.includes('eval')) return offsets;
+  const re = /\beval\s*\(/g;
+  while (re.exec(code)) offsets.push(re.lastIndex);
+  return offsets;
+}
+
+function hasOffsetIn(sorted: readonly number[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] < end;
+}
+
+/** Whether `node` calls `eval(...)` directly, outside nested functions (which have their own scope). */
+function containsDirectEval(node: AnyNode): boolean {
+  if (node.type === 'CallExpression' && node.callee.type === 'Identifier' && node.callee.name === 'eval' && !node.optional) return true;
+  const record = node as unknown as Record<string, unknown>;
+  for (const key of CHILD_KEYS[node.type] ?? Object.keys(record)) {
+    const value = record[key];
+    const children = Array.isArray(value) ? (value as unknown[]) : [value];
+    for (const child of children) {
+      if (child === null || typeof child !== 'object' || typeof (child as AnyNode).type !== 'string') continue;
+      const type = (child as AnyNode).type;
+      if (type === 'FunctionDeclaration' || type === 'FunctionExpression' || type === 'ArrowFunctionExpression') continue;
+      if (containsDirectEval(child as AnyNode)) return true;
+    }
+  }
+  return false;
 }
 
 function headText(index: number, kind: FnKind, lazy: boolean): string {
@@ -386,6 +451,7 @@ export function sortInsertions(insertions: readonly Insertion[]): Insertion[] {
 
 /** The code that decides this module's output, as text: part of the cache key (see instrument.ts). */
 export function transformCodeParts(): string[] {
-  return [Walker, headText, tailText, findArrow, findChar, skipTrivia, prologue, prologuePosition, lastDirective, transform, applyInsertions]
+  return [Walker, headText, tailText, findArrow, findChar, skipTrivia, prologue, prologuePosition, lastDirective, transform, applyInsertions,
+    evalOffsets, hasOffsetIn, containsDirectEval]
     .map(String).concat(JSON.stringify(CHILD_KEYS), JSON.stringify(KIND_BY_FLAGS));
 }

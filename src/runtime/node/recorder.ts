@@ -3,18 +3,28 @@
  * Aggregates in-process into typed arrays indexed by function id; `cut()` returns what changed
  * since the previous cut and zeroes the interval counters. Nothing here does I/O.
  *
- * Hot path: no allocation per call, a clock read only for timed calls.
- * Self time: every sync call pushes a child-time accumulator (a Float64Array slot) and pops it at
- * return; a timed call adds its duration to its parent's slot, an untimed (sampled-out) call adds
- * its function's running mean. Async functions and generators stay off this stack.
+ * Hot path: no allocation per call, a clock read only for timed calls. An untimed call costs one
+ * decrement: calls are not counted separately but derived from the sampling countdown (calls =
+ * completed gaps + how far the current gap has run down); in count mode the countdown just keeps
+ * going down (Float64Array: no wrap-around).
+ * Self time of sync functions, with no per-call work for untimed calls beyond one number: `acc`
+ * is the child time accumulated so far. An untimed (sampled-out) call returns -(acc at start) - 1
+ * from s() (negative, so never 0) and at return sets acc = start + its function's running mean, so
+ * whatever its own subtree added is replaced by its estimated total. A timed call pushes acc on a
+ * small stack; at return its child time is acc - start, and acc = start + its duration. Async
+ * functions and generators stay off this accounting (other calls interleave with their awaits).
  *
  * Adaptive mode (the default), per function:
  *   - every call is counted; calls are timed until the function has ADAPT_AFTER timed calls;
- *   - then, with m its mean duration and COST_NS the cost of timing one call, it is timed 1 in
+ *   - then, with m its mean SELF duration (total for async/generators: what timing a call adds is
+ *     judged against the time the program itself spends there) and COST_NS the cost of timing one
+ *     call, it is timed 1 in
  *     N = ceil(COST_NS / (TARGET_OVERHEAD · m)) calls (N ≤ MAX_SAMPLE_EVERY), i.e. timing adds at
  *     most ~TARGET_OVERHEAD (3%) of its own time; N = 1 (full timing) when m ≥ COST_NS / 3% ≈ 3.3 µs;
- *   - N is re-evaluated at every cut from that interval's samples, so a function that becomes slow
- *     returns to full timing. Sampled gaps are randomised (uniform 1..2N-1, mean N) against aliasing.
+ *   - N is re-evaluated after every further ADAPT_AFTER timed calls from those calls alone (so a
+ *     warm-up or a GC pause in one window does not stick, and a function that becomes slow returns
+ *     to full timing). This happens in the hot path, not at cuts: a long synchronous computation
+ *     gets no cuts. Sampled gaps are randomised (uniform 1..2N-1, mean N) against aliasing.
  */
 import { bucketIndex } from '../../model/histogram';
 import type { FunctionDef, FunctionDelta, MemoDelta, Mode, SpanDelta } from '../../protocol/runtime';
@@ -24,8 +34,6 @@ export const ADAPT_AFTER = 1000;
 export const COST_NS = 100;
 export const TARGET_OVERHEAD = 0.03;
 export const MAX_SAMPLE_EVERY = 1024;
-/** Samples an interval needs before adaptive mode re-evaluates a function's rate from it. */
-const MIN_RESAMPLE = 8;
 /** Histogram slots allocated at a function's first timed call (covers up to ~1 ms); grown on demand. */
 const INITIAL_HIST = 512;
 
@@ -86,7 +94,8 @@ export class Recorder {
   private n = 0;
   private cap = 0;
   // Interval counters (zeroed at each cut).
-  private calls = new Uint32Array(0);
+  /** Calls in gaps completed since the last cut (see `callsOf`). */
+  private callsDone = new Float64Array(0);
   private errors = new Uint32Array(0);
   private timed = new Uint32Array(0);
   private total = new Float64Array(0);
@@ -97,17 +106,23 @@ export class Recorder {
   // Cumulative, for sampling decisions and self-time estimates.
   private cumTimed = new Float64Array(0);
   private cumTotal = new Float64Array(0);
+  /** Adaptive window: timed calls and their self (sync) or total (async) ns since the last decision. */
+  private winTimed = new Uint32Array(0);
+  private winCost = new Float64Array(0);
+  /** Running mean duration, used as the estimated total of a sampled-out call. */
   private mean = new Float64Array(0);
   /** Sampling period: 1 = every call, N = 1 in N, 0 = never (count mode). */
   private every = new Int32Array(0);
-  /** Calls left until the next timed one. */
-  private countdown = new Int32Array(0);
+  /** Calls left until the next timed one, and the length of the gap it counts down from. */
+  private countdown = new Float64Array(0);
+  private gapLen = new Float64Array(0);
   private kind = new Uint8Array(0);
   private defs: FunctionDef[] = [];
   private newDefsFrom = 0;
   private rng = 0x2545f491;
-  // Self-time stack of child-time accumulators; slot 0 is the root.
-  private stack = new Float64Array(4096);
+  // Self time: child time accumulated so far, and its value at the start of each timed sync call.
+  private acc = 0;
+  private stack = new Float64Array(1024);
   private depth = 0;
   private spans = new Map<string, SpanStats>();
   private memos: MemoStats[] = [];
@@ -157,13 +172,13 @@ export class Recorder {
   private initSampling(id: number): void {
     if (this.mode === 'count') {
       this.every[id] = 0;
-      this.countdown[id] = 0;
+      this.countdown[id] = this.gapLen[id] = 0; // runs negative, never reaches 0 again
     } else if (this.mode === 'sampled') {
       this.every[id] = this.sampleEvery;
-      this.countdown[id] = this.gap(this.sampleEvery);
+      this.countdown[id] = this.gapLen[id] = this.gap(this.sampleEvery);
     } else {
       this.every[id] = 1;
-      this.countdown[id] = 1;
+      this.countdown[id] = this.gapLen[id] = 1;
     }
   }
 
@@ -174,40 +189,48 @@ export class Recorder {
     return 1 + ((this.rng >>> 8) % (2 * every - 1));
   }
 
+  /** The current gap ran out (this call is timed): count it, start the next. */
+  private nextGap(id: number): void {
+    this.callsDone[id] += this.gapLen[id];
+    this.countdown[id] = this.gapLen[id] = this.gap(this.every[id]);
+  }
+
+  /** Calls since the last cut. */
+  private callsOf(id: number): number {
+    return this.callsDone[id] + this.gapLen[id] - this.countdown[id];
+  }
+
   start(id: number): number {
-    this.calls[id]++;
-    let t = 0;
-    if (--this.countdown[id] === 0) {
-      this.countdown[id] = this.gap(this.every[id]);
-      t = this.now();
-    }
+    if (--this.countdown[id] !== 0) return -this.acc - 1;
+    this.nextGap(id);
+    const t = this.now();
     if (++this.depth === this.stack.length) this.growStack();
-    this.stack[this.depth] = 0;
+    this.stack[this.depth] = this.acc;
     return t;
   }
 
   end(id: number, t: number, ok: number): void {
-    const end = t !== 0 ? this.now() : 0;
-    if (ok === 0) this.errors[id]++;
-    const d0 = this.depth;
-    if (d0 === 0) return; // unbalanced (cannot happen with well-formed transforms)
-    const children = this.stack[d0];
-    this.depth = d0 - 1;
-    if (t !== 0) {
-      const ns = (end - t) * 1e6;
-      const self = ns - children;
-      this.self[id] += self > 0 ? self : 0;
-      this.stack[d0 - 1] += ns;
-      this.record(id, ns);
-    } else {
-      this.stack[d0 - 1] += this.mean[id];
+    if (t < 0) {
+      // untimed: its subtree counts as its mean duration in the caller's child time
+      if (ok === 0) this.errors[id]++;
+      this.acc = -t - 1 + this.mean[id];
+      return;
     }
+    const end = this.now();
+    if (ok === 0) this.errors[id]++;
+    if (t === 0 || this.depth === 0) return; // an older transform's 0, or unbalanced: no self time
+    const start = this.stack[this.depth--];
+    const ns = (end - t) * 1e6;
+    const children = this.acc - start;
+    this.acc = start + ns;
+    // Not clamped per call: with sampled-out children estimated by their mean, one call's self
+    // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
+    this.record(id, ns, ns - children);
   }
 
   startAsync(id: number): number {
-    this.calls[id]++;
     if (--this.countdown[id] === 0) {
-      this.countdown[id] = this.gap(this.every[id]);
+      this.nextGap(id);
       return this.now();
     }
     return 0;
@@ -216,12 +239,13 @@ export class Recorder {
   endAsync(id: number, t: number, ok: number): void {
     // Generators report their throws through e(); ok=0 there may be an early .return().
     if (ok === 0 && this.kind[id] === 1) this.errors[id]++;
-    if (t !== 0) this.record(id, (this.now() - t) * 1e6);
+    if (t !== 0) this.record(id, (this.now() - t) * 1e6, 0);
   }
 
-  private record(id: number, ns: number): void {
+  private record(id: number, ns: number, self: number): void {
     this.timed[id]++;
     this.total[id] += ns;
+    this.self[id] += self;
     if (ns < this.min[id]) this.min[id] = ns;
     if (ns > this.max[id]) this.max[id] = ns;
     const b = bucketIndex(ns);
@@ -229,9 +253,13 @@ export class Recorder {
     if (h === undefined || b >= h.length) h = this.growHist(id, b);
     h[b]++;
     const n = ++this.cumTimed[id];
-    const sum = (this.cumTotal[id] += ns);
-    this.mean[id] = sum / n;
-    if (n === ADAPT_AFTER && this.mode === 'adaptive') this.every[id] = adaptiveEvery(sum / n);
+    this.mean[id] = (this.cumTotal[id] += ns) / n;
+    const cost = (this.winCost[id] += this.kind[id] === 0 ? self : ns);
+    if (++this.winTimed[id] === ADAPT_AFTER && this.mode === 'adaptive') {
+      this.every[id] = adaptiveEvery(cost / ADAPT_AFTER);
+      this.winTimed[id] = 0;
+      this.winCost[id] = 0;
+    }
   }
 
   private growHist(id: number, b: number): Uint32Array {
@@ -260,7 +288,8 @@ export class Recorder {
       if (fill !== undefined) b.fill(fill, a.length);
       return b;
     };
-    this.calls = grow(this.calls);
+    this.callsDone = grow(this.callsDone);
+    this.gapLen = grow(this.gapLen);
     this.errors = grow(this.errors);
     this.timed = grow(this.timed);
     this.total = grow(this.total);
@@ -269,6 +298,8 @@ export class Recorder {
     this.max = grow(this.max);
     this.cumTimed = grow(this.cumTimed);
     this.cumTotal = grow(this.cumTotal);
+    this.winTimed = grow(this.winTimed);
+    this.winCost = grow(this.winCost);
     this.mean = grow(this.mean);
     this.every = grow(this.every);
     this.countdown = grow(this.countdown);
@@ -311,7 +342,7 @@ export class Recorder {
     this.newDefsFrom = this.defs.length;
     const fns: FunctionDelta[] = [];
     for (let id = 0; id < this.n; id++) {
-      const calls = this.calls[id];
+      const calls = this.callsOf(id);
       const errors = this.errors[id];
       if (calls === 0 && errors === 0) continue;
       const timed = this.timed[id];
@@ -322,13 +353,10 @@ export class Recorder {
         maxNs: timed > 0 ? Math.round(this.max[id]) : 0,
         hist: timed > 0 ? drainHist(this.hists[id]) : [],
       };
-      if (this.kind[id] === 0 && timed > 0) d.selfNs = Math.round(this.self[id]);
+      if (this.kind[id] === 0 && timed > 0) d.selfNs = Math.max(0, Math.round(this.self[id]));
       fns.push(d);
-      if (this.mode === 'adaptive' && this.cumTimed[id] >= ADAPT_AFTER && timed >= MIN_RESAMPLE) {
-        this.every[id] = adaptiveEvery(this.total[id] / timed);
-      }
-      if (this.mode === 'count') this.countdown[id] = 0; // never reaches 0 again before the next cut
-      this.calls[id] = 0;
+      this.callsDone[id] = 0;
+      this.gapLen[id] = this.countdown[id]; // the rest of the current gap counts from here
       this.errors[id] = 0;
       this.timed[id] = 0;
       this.total[id] = 0;

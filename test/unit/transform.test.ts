@@ -259,6 +259,41 @@ describe('transform: output shape', () => {
   });
 });
 
+describe('transform: real packages', function () {
+  this.timeout(120_000);
+
+  /** The module format Node gives a file: its extension, else the nearest package.json `type`. */
+  function formatOf(file: string): 'commonjs' | 'module' {
+    if (file.endsWith('.mjs')) return 'module';
+    if (file.endsWith('.cjs')) return 'commonjs';
+    for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const pkg = path.join(dir, 'package.json');
+      if (fs.existsSync(pkg)) return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { type?: string }).type === 'module' ? 'module' : 'commonjs';
+    }
+    return 'commonjs';
+  }
+
+  it('turns every file of eslint, ajv, tsx and typescript-estree into code that parses, line for line', () => {
+    let files = 0;
+    let functions = 0;
+    for (const pkg of ['eslint', 'ajv', 'tsx', '@typescript-eslint/typescript-estree']) {
+      const dir = path.join(root, 'node_modules', pkg);
+      for (const rel of fs.readdirSync(dir, { recursive: true }).map(String)) {
+        if (!/\.[cm]?js$/.test(rel) || rel.split(path.sep).includes('node_modules')) continue;
+        const file = path.join(dir, rel);
+        const code = fs.readFileSync(file, 'utf8');
+        const format = formatOf(file);
+        const out = instrumentSource(code, file, { format, cacheDir: null });
+        acorn.parse(out.code, { ecmaVersion: 'latest', sourceType: format === 'module' ? 'module' : 'script', allowHashBang: true, allowReturnOutsideFunction: format === 'commonjs' });
+        assert.equal(out.code.split('\n').length, code.split('\n').length, file);
+        files++;
+        functions += out.fnCount;
+      }
+    }
+    assert.ok(files > 500 && functions > 5000, `${files} files, ${functions} functions`);
+  });
+});
+
 describe('transform: names and positions', () => {
   it('names every function form readably', () => {
     assert.deepEqual(names(EVERY_FORM), [

@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);
     // The spec reporter shows only the last attempt: say why a first attempt failed.
-    runner.on('retry', (test: Mocha.Test, err: Error) => console.log(`      first attempt of "${test.title}" failed, retrying once: ${err.message.split('\n')[0]}`));
+    runner.on('retry', (test: Mocha.Test, err: Error) => console.log(`      first attempt of "${test.title}" failed, retrying once: ${err.message.split('\n').slice(0, 4).join('\n        ')}\n        ${err.stack?.split('\n').find((l) => l.includes('.e2e.ts')) ?? ''}`));
     onInterrupt(() => runner.abort()); // Ctrl-C: no further checks
     // Registered before the workbench, so it runs after the browser and server are gone.
     let finished = false;

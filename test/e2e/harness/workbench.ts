@@ -39,7 +39,17 @@ export class Workbench {
 
   /** F1, type the title, click the entry (Enter would take the first fuzzy match). */
   async runCommand(title: string, timeout = 30_000): Promise<void> {
-    await (await this.paletteEntry(title, timeout)).click();
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const row = await this.paletteEntry(title, Math.max(1, deadline - Date.now()));
+      try {
+        await row.click({ timeout: 5_000 });
+        return;
+      } catch (err) { // the palette closed under the pointer (focus moved): open it again
+        if (Date.now() >= deadline) throw new Error(`could not run "${title}" from the palette: ${(err as Error).message}`);
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   /**

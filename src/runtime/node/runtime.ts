@@ -76,7 +76,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
   }
 
   // One process-wide view of memory/CPU: sampled by the main thread only.
-  const sampler = isMainThread ? new ResourceSampler(config.resourceIntervalMs) : undefined;
+  const sampler = isMainThread && config.resourceIntervalMs > 0 ? new ResourceSampler(config.resourceIntervalMs) : undefined;
   sampler?.start();
 
   const cutMessages = (): string => {

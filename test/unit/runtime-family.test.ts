@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
-import { Collector, FIXTURES, node, sameOutput } from './runtime-harness';
+import * as fs from 'fs';
+import * as os from 'os';
+import { Collector, FIXTURES, PRELOAD, node, sameOutput } from './runtime-harness';
 
 // Child processes (execFile, fork, an `npm run` chain) and worker threads inherit the runtime
 // and each report on their own connection with their own pid/ppid/threadId.
@@ -47,5 +49,39 @@ describe('runtime: child processes and worker threads report separately', functi
     assert.ok(w.hello!.threadId > 0, 'with its own threadId');
     assert.equal(w.calls('inParent'), 0);
     for (const c of collector.connections) assert.ok(c.bye(), `pid ${c.hello!.pid}/${c.hello!.threadId} said bye`);
+  });
+
+  it('an ES module program with an ES module worker: both measured, once each', async () => {
+    const c = await new Collector().listen();
+    try {
+      const file = path.join(FIXTURES, 'family/esm-parent.mjs');
+      sameOutput(await node([file]), await node([file], { runtime: { socket: c.socketPath, mode: 'full' } }));
+      await c.settle(2);
+      const parent = c.connections.find((x) => x.hello!.threadId === 0)!;
+      const worker = c.connections.find((x) => x.hello!.threadId !== 0)!;
+      assert.equal(parent.calls('inEsmParent'), 7);
+      assert.equal(worker.calls('inEsmWorker'), 9);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('two copies of the runtime in NODE_OPTIONS load once (global guard): counts are not doubled', async () => {
+    const c = await new Collector().listen();
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-copy-'));
+    try {
+      for (const f of fs.readdirSync(path.dirname(PRELOAD))) fs.copyFileSync(path.join(path.dirname(PRELOAD), f), path.join(copy, f));
+      const res = await node(['exits.mjs', 'normal'], {
+        env: { NODE_OPTIONS: `--require ${path.join(copy, 'preload.js')}` },
+        runtime: { socket: c.socketPath, mode: 'full' },
+      });
+      assert.equal(res.code, 0, res.stderr);
+      await c.settle(1);
+      assert.equal(c.connections.length, 1);
+      assert.equal(c.connections[0].calls('square'), 500);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+      await c.close();
+    }
   });
 });

@@ -99,13 +99,12 @@ function collector() {
   return new Promise((resolve) => server.listen(sock, () => resolve({ sock, stats, close: () => new Promise((r) => server.close(r)) })));
 }
 
-function runOnce(file, variant, extraArgs = []) {
-  return new Promise(async (resolve, reject) => {
+async function runOnce(file, variant, extraArgs = []) {
+  const c = variant.mode ? await collector() : undefined;
+  return new Promise((resolve, reject) => {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('PERF_LENS_')) delete env[k];
-    let c;
-    if (variant.mode) {
-      c = await collector();
+    if (c) {
       Object.assign(env, {
         NODE_OPTIONS: `--require "${preload}"${env.NODE_OPTIONS ? ` ${env.NODE_OPTIONS}` : ''}`,
         PERF_LENS_SOCKET: c.sock, PERF_LENS_MODE: variant.mode, PERF_LENS_CACHE_DIR: path.join(tmp, 'cache'),

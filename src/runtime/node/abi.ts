@@ -43,7 +43,10 @@ export const enum FnKind {
 export type FnTuple = [string, number, number, number, FnKind];
 
 export interface FileRecorder {
-  /** Sync start: counts the call; returns a start timestamp, or 0 when this call is not timed. */
+  /**
+   * Sync start: counts the call; returns a token that the code passes back to `r` unchanged (the
+   * recorder uses a small integer frame index, so no heap number is allocated per call).
+   */
   s(i: number): number;
   /** Sync end. `ok` is 0 when the body threw. */
   r(i: number, t: number, ok: number): void;

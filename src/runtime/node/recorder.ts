@@ -7,12 +7,14 @@
  * decrement: calls are not counted separately but derived from the sampling countdown (calls =
  * completed gaps + how far the current gap has run down); in count mode the countdown just keeps
  * going down (Float64Array: no wrap-around).
- * Self time of sync functions, with no per-call work for untimed calls beyond one number: `acc`
- * is the child time accumulated so far. An untimed (sampled-out) call returns -(acc at start) - 1
- * from s() (negative, so never 0) and at return sets acc = start + its function's running mean, so
- * whatever its own subtree added is replaced by its estimated total. A timed call pushes acc on a
- * small stack; at return its child time is acc - start, and acc = start + its duration. Async
- * functions and generators stay off this accounting (other calls interleave with their awaits).
+ * s() never returns a heap number (the transformed code may not inline it, and a boxed double per
+ * call would feed the GC): it returns the call's frame index on a small stack, negated when the
+ * call is not timed; the start time lives in the frame.
+ * Self time of sync functions: `acc` is the child time accumulated so far. Each sync call pushes
+ * acc; at return an untimed (sampled-out) call sets acc = its frame's acc + its function's running
+ * mean, so whatever its subtree added is replaced by its estimated total, and a timed call takes
+ * acc - frame's acc as its child time and sets acc = frame's acc + its duration. Async functions
+ * and generators stay off this accounting (other calls interleave with their awaits).
  *
  * Adaptive mode (the default), per function:
  *   - every call is counted; calls are timed until the function has ADAPT_AFTER timed calls;
@@ -121,8 +123,11 @@ export class Recorder {
   private newDefsFrom = 0;
   private rng = 0x2545f491;
   // Self time: child time accumulated so far, and its value at the start of each timed sync call.
-  private acc = 0;
+  /** acc lives in a typed array: a class field holding doubles may box each store. */
+  private readonly accBox = new Float64Array(1);
   private stack = new Float64Array(1024);
+  /** Start time (performance.now ms) of the timed call in each frame. */
+  private startedAt = new Float64Array(1024);
   private depth = 0;
   private spans = new Map<string, SpanStats>();
   private memos: MemoStats[] = [];
@@ -157,12 +162,41 @@ export class Recorder {
   }
 
   private fileRecorder(base: number): FileRecorder {
-    // Closures over `rec` keep the per-call path to one indirection; V8 inlines them.
+    // Closures over `rec` keep the per-call path to one indirection.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const rec = this;
+    if (this.mode === 'count') {
+      // Nothing is ever timed: s() only counts (by the countdown), r() only counts errors.
+      return {
+        s: (i: number) => { rec.countdown[base + i]--; return -1; },
+        r: (i: number, _t: number, ok: number) => { if (ok === 0) rec.errors[base + i]++; },
+        sa: (i: number) => { rec.countdown[base + i]--; return 0; },
+        ra: (i: number, _t: number, ok: number) => { if (ok === 0 && rec.kind[base + i] === 1) rec.errors[base + i]++; },
+        e: (i: number) => { rec.errors[base + i]++; },
+      };
+    }
+    // The untimed paths are written out here, small enough to be inlined into the caller; the
+    // timed paths are methods.
     return {
-      s: (i: number) => rec.start(base + i),
-      r: (i: number, t: number, ok: number) => rec.end(base + i, t, ok),
+      s: (i: number) => {
+        const id = base + i;
+        if (--rec.countdown[id] === 0) return rec.start(id);
+        const d = ++rec.depth;
+        if (d === rec.stack.length) rec.growStack();
+        rec.stack[d] = rec.accBox[0];
+        return -d;
+      },
+      r: (i: number, frame: number, ok: number) => {
+        const id = base + i;
+        if (ok === 0) rec.errors[id]++;
+        if (frame > 0) {
+          rec.end(id, frame);
+        } else if (frame < 0) {
+          // untimed: its subtree counts as its mean duration in the caller's child time
+          rec.accBox[0] = rec.stack[-frame] + rec.mean[id];
+          rec.depth = -frame - 1; // from the frame itself, so a missed return cannot skew later ones
+        }
+      },
       sa: (i: number) => rec.startAsync(base + i),
       ra: (i: number, t: number, ok: number) => rec.endAsync(base + i, t, ok),
       e: (i: number) => { rec.errors[base + i]++; },
@@ -200,29 +234,24 @@ export class Recorder {
     return this.callsDone[id] + this.gapLen[id] - this.countdown[id];
   }
 
-  start(id: number): number {
-    if (--this.countdown[id] !== 0) return -this.acc - 1;
+  /** Start of a timed sync call (its countdown ran out): returns its frame index. */
+  private start(id: number): number {
     this.nextGap(id);
-    const t = this.now();
-    if (++this.depth === this.stack.length) this.growStack();
-    this.stack[this.depth] = this.acc;
-    return t;
+    const t = this.now(); // before the push: if it throws (stack overflow) no frame is left behind
+    const d = ++this.depth;
+    if (d === this.stack.length) this.growStack();
+    this.stack[d] = this.accBox[0];
+    this.startedAt[d] = t;
+    return d;
   }
 
-  end(id: number, t: number, ok: number): void {
-    if (t < 0) {
-      // untimed: its subtree counts as its mean duration in the caller's child time
-      if (ok === 0) this.errors[id]++;
-      this.acc = -t - 1 + this.mean[id];
-      return;
-    }
-    const end = this.now();
-    if (ok === 0) this.errors[id]++;
-    if (t === 0 || this.depth === 0) return; // an older transform's 0, or unbalanced: no self time
-    const start = this.stack[this.depth--];
-    const ns = (end - t) * 1e6;
-    const children = this.acc - start;
-    this.acc = start + ns;
+  /** End of a timed sync call. */
+  private end(id: number, frame: number): void {
+    const ns = (this.now() - this.startedAt[frame]) * 1e6;
+    const start = this.stack[frame];
+    this.depth = frame - 1;
+    const children = this.accBox[0] - start;
+    this.accBox[0] = start + ns;
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
     this.record(id, ns, ns - children);
@@ -276,6 +305,9 @@ export class Recorder {
     const s = new Float64Array(this.stack.length * 2);
     s.set(this.stack);
     this.stack = s;
+    const t = new Float64Array(s.length);
+    t.set(this.startedAt);
+    this.startedAt = t;
   }
 
   private ensure(size: number): void {

@@ -24,9 +24,12 @@ export async function runCurrentFile(extensionPath: string): Promise<vscode.Term
     void vscode.window.showErrorMessage('Perf Lens: open a JavaScript or TypeScript file first, then run this command.');
     return undefined;
   }
-  if (document.uri.scheme !== 'file' || !isRunnableFile(document.fileName, document.languageId)) {
-    const name = document.isUntitled ? 'an unsaved editor' : path.basename(document.fileName);
-    void vscode.window.showErrorMessage(`Perf Lens can only run JavaScript or TypeScript files saved on disk; the active file is ${name} (${document.languageId}).`);
+  if (!isRunnableFile(document.fileName, document.languageId)) {
+    void vscode.window.showErrorMessage(`Perf Lens can only run JavaScript or TypeScript files, not ${path.basename(document.fileName)} (${document.languageId}).`);
+    return undefined;
+  }
+  if (document.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage(`Perf Lens runs files saved on disk: save ${path.basename(document.fileName)} first.`);
     return undefined;
   }
   if (document.isDirty && !(await document.save())) {

@@ -14,7 +14,7 @@ import { artifactsDir } from '../e2e/harness/paths';
 
 const TIMEOUT_MS = Number(process.env.PERF_LENS_INTEGRATION_TIMEOUT_MS ?? 300_000);
 /** Workbench log lines that say nothing about the tests (set PERF_LENS_VERBOSE=1 to see all). */
-const NOISE = /^(Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|ChatSessionStore:)/;
+const NOISE = /^(Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|ChatSessionStore:|Resolving connection token|Resolved connection token|Creating a socket|\[Service Worker\]|Creation of workbench contribution)/;
 
 function parseArgs(argv: string[]) {
   const dev: string[] = [];

@@ -94,10 +94,18 @@ export class Workbench {
     while (this.restores.length) await this.restores.pop()!();
   }
 
+  /** Shows the Explorer (Ctrl+Shift+E) and returns its row for `name` (it may be in a collapsed folder). */
+  async explorerRow(name: string): Promise<Locator> {
+    const view = this.page.locator('.explorer-folders-view');
+    if (!(await view.isVisible())) {
+      await this.page.keyboard.press('Control+Shift+E');
+      await view.waitFor({ timeout: 10_000 });
+    }
+    return view.locator('.monaco-list-row', { hasText: name }).first();
+  }
+
   async openFromExplorer(name: string): Promise<void> {
-    const row = this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-    if (!(await row.isVisible())) await this.page.keyboard.press('Control+Shift+E');
-    await row.click({ timeout: 30_000 });
+    await (await this.explorerRow(name)).click({ timeout: 30_000 });
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
   }
 

@@ -42,4 +42,15 @@ describe('Perf Lens in the VS Code workbench', function () {
     await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }); // session over
     await wb.waitUntilNotDebugging();
   });
+
+  it('refuses to run a file that is not JavaScript, with a notification saying why', async () => {
+    const wb = workbench();
+    if (!(await (await wb.explorerRow('launch.json')).isVisible())) await (await wb.explorerRow('.vscode')).click(); // expand
+    await wb.openFromExplorer('launch.json');
+    await wb.runCommand(RUN_COMMAND);
+    // fade-in-done: the toast has finished sliding in (so the screenshot shows it).
+    await wb.page.locator('.notification-toast.notification-fade-in-done', { hasText: 'Perf Lens can only run JavaScript or TypeScript files' })
+      .first().waitFor({ timeout: 30_000 });
+    wb.restoreAfterScreenshot(() => wb.runCommand('Notifications: Clear All Notifications'));
+  });
 });

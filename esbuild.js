@@ -24,6 +24,8 @@ const common = {
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // The insight language server (started by the extension's language client, or any LSP client).
+  { ...common, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', format: 'cjs', target: OLDEST_NODE, banner: { js: '#!/usr/bin/env node' } },
   // Runtime: CommonJS preload (NODE_OPTIONS --require) and the ESM loader hooks module.
   { ...common, entryPoints: { 'runtime/preload': 'src/runtime/node/preload.ts' }, outdir: 'dist', format: 'cjs', target: OLDEST_NODE },

@@ -62,7 +62,8 @@ function percentOfRun(f: { totalMs: number }, report: Report): number | null {
   return report.run.wallMs > 0 ? (f.totalMs / report.run.wallMs) * 100 : null;
 }
 
-function formatPercent(p: number | null): string {
+/** `4.2%`, `37%`; `-` when unknown. */
+export function formatPercent(p: number | null): string {
   if (p === null) return '-';
   return p >= 10 ? `${withSeparators(p, 0)}%` : `${p.toFixed(1)}%`;
 }

@@ -438,13 +438,14 @@ export class ReportBuilder {
     this.warnings.push({ pid, message, file });
   }
 
-  /** Builds the report as of now (can be called repeatedly, e.g. for live views). */
-  build(run: RunInput): Report {
-    const processes = this.processReports();
-    const root = processes.find((p) => p.pid === run.pid) ?? processes[0];
+  /**
+   * Reports of the called functions accepted by `filter` (all by default), highest totalMs first.
+   * Live views (the language server) ask for one file's functions without building the whole report.
+   */
+  functionReports(filter?: (def: Readonly<FunctionDef>) => boolean): FunctionReport[] {
     const functions: FunctionReport[] = [];
     for (const { def, agg } of this.functions.values()) {
-      if (agg.calls === 0) continue;
+      if (agg.calls === 0 || (filter && !filter(def))) continue;
       functions.push({
         name: def.name,
         file: def.file,
@@ -456,7 +457,14 @@ export class ReportBuilder {
         processes: agg.shares(),
       });
     }
-    functions.sort(byTotalThenCalls);
+    return functions.sort(byTotalThenCalls);
+  }
+
+  /** Builds the report as of now (can be called repeatedly, e.g. for live views). */
+  build(run: RunInput): Report {
+    const processes = this.processReports();
+    const root = processes.find((p) => p.pid === run.pid) ?? processes[0];
+    const functions = this.functionReports();
     const spans: SpanReport[] = [...this.spans.entries()]
       .map(([name, agg]) => ({ name, ...agg.stats(), processes: agg.shares() }))
       .sort(byTotalThenCalls);

@@ -1,0 +1,105 @@
+/**
+ * Open documents and the anchors of their measured functions. Edits arrive as LSP incremental
+ * changes; each moves the anchors before the document text is updated.
+ */
+import * as fs from 'fs';
+import { fileURLToPath } from 'url';
+import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { applyEdit, createAnchor, functionKey, verifyAnchors, type Anchor } from './anchors';
+
+export interface OpenDocument {
+  readonly uri: string;
+  /** Absolute path as the runtime reports it, null for non-file documents. */
+  readonly file: string | null;
+  doc: TextDocument;
+  readonly anchors: Map<string, Anchor>;
+  /** The file as it was measured (read from disk when first needed). */
+  measured?: string;
+}
+
+/** file: URI -> the path the runtime reports (drive letter upper-cased on Windows, like Node's). */
+export function fileOfUri(uri: string): string | null {
+  if (!uri.startsWith('file:')) return null;
+  try {
+    const p = fileURLToPath(uri);
+    return process.platform === 'win32' ? p.replace(/^[a-z]:/, (d) => d.toUpperCase()) : p;
+  } catch {
+    return null;
+  }
+}
+
+export class Documents {
+  private readonly docs = new Map<string, OpenDocument>();
+  private readonly byFile = new Map<string, OpenDocument>();
+
+  open(uri: string, languageId: string, version: number, text: string): OpenDocument {
+    this.close(uri);
+    const d: OpenDocument = { uri, file: fileOfUri(uri), doc: TextDocument.create(uri, languageId, version, text), anchors: new Map() };
+    this.docs.set(uri, d);
+    if (d.file) this.byFile.set(d.file, d);
+    return d;
+  }
+
+  get(uri: string): OpenDocument | undefined {
+    return this.docs.get(uri);
+  }
+
+  byPath(file: string): OpenDocument | undefined {
+    return this.byFile.get(file);
+  }
+
+  hasFile(file: string): boolean {
+    return this.byFile.has(file);
+  }
+
+  change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): void {
+    const d = this.docs.get(uri);
+    if (!d) return;
+    let full = false;
+    for (const c of changes) {
+      if ('range' in c) {
+        applyEdit(d.anchors.values(), { start: c.range.start, end: c.range.end, text: c.text });
+      } else {
+        full = true;
+      }
+      d.doc = TextDocument.update(d.doc, [c], version);
+    }
+    verifyAnchors(d.doc.getText(), d.anchors.values(), full);
+  }
+
+  close(uri: string): void {
+    const d = this.docs.get(uri);
+    if (!d) return;
+    this.docs.delete(uri);
+    if (d.file && this.byFile.get(d.file) === d) this.byFile.delete(d.file);
+  }
+
+  /** The anchor of a measured function in an open document, created at first match. */
+  anchorFor(d: OpenDocument, f: { file: string; line: number; column: number; name: string }): Anchor | null {
+    const key = functionKey(f);
+    const existing = d.anchors.get(key);
+    if (existing) return existing;
+    if (d.measured === undefined) {
+      try {
+        d.measured = fs.readFileSync(f.file, 'utf8');
+      } catch {
+        d.measured = d.doc.getText(); // deleted or unreadable: the open text is the best guess
+      }
+    }
+    const anchor = createAnchor(key, f.name, f.line, f.column, d.measured, d.doc.getText());
+    if (anchor) d.anchors.set(key, anchor);
+    return anchor;
+  }
+
+  /** Forgets anchors (e.g. after a new run: positions and texts were measured again). */
+  resetAnchors(): void {
+    for (const d of this.docs.values()) {
+      d.anchors.clear();
+      d.measured = undefined;
+    }
+  }
+
+  get all(): IterableIterator<OpenDocument> {
+    return this.docs.values();
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Where lens numbers come from: a live session (a private collector socket + a ReportBuilder fed by
+ * the runtimes) or a finished run (a report in memory, from a session that ended or a saved file).
+ */
+import * as crypto from 'crypto';
+import { Collector, type CollectorConnection } from '../collector/collector';
+import { ReportBuilder, type FunctionReport, type Report } from '../model/report';
+import type { Mode, RuntimeMessage } from '../protocol/runtime';
+import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';
+
+export interface Source {
+  readonly id: string;
+  readonly name: string;
+  readonly state: SessionState;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Functions of one file (original absolute path), highest total first. */
+  functionsIn(file: string): FunctionReport[];
+  /** Wall time covered so far, ms. */
+  wallMs(): number;
+  info(): SessionInfo;
+  /** Has any function data. */
+  hasData(): boolean;
+}
+
+/** A finished run: an immutable report indexed by file. */
+export class RunSource implements Source {
+  readonly state: SessionState;
+  readonly startedAt: number;
+  private readonly byFile = new Map<string, FunctionReport[]>();
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly report: Report,
+    readonly runFile: string | null,
+    state: SessionState = 'run',
+  ) {
+    this.state = state;
+    this.startedAt = Date.parse(report.run.startedAt) || 0;
+    for (const f of report.functions) {
+      let list = this.byFile.get(f.file);
+      if (!list) this.byFile.set(f.file, (list = []));
+      list.push(f);
+    }
+  }
+
+  functionsIn(file: string): FunctionReport[] {
+    return this.byFile.get(file) ?? [];
+  }
+
+  wallMs(): number {
+    return this.report.run.wallMs;
+  }
+
+  hasData(): boolean {
+    return this.report.functions.length > 0;
+  }
+
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      name: this.name,
+      state: this.state,
+      startedAt: this.report.run.startedAt,
+      processes: this.report.processes.map((p) => ({
+        pid: p.pid,
+        threadId: 0,
+        argv: p.argv,
+        state: isCrash(p.exitReason) ? 'crashed' : 'exited',
+        reason: p.exitReason,
+        exitCode: p.exitCode,
+      })),
+      functions: this.report.functions.length,
+      runFile: this.runFile,
+    };
+  }
+}
+
+/** Ways a process can end that mean it did not finish on its own terms. */
+export function isCrash(reason: string | null): boolean {
+  return reason === 'disconnected' || reason === 'uncaughtException' || reason === 'unhandledRejection';
+}
+
+export interface LiveSessionEvents {
+  /** New deltas for these files arrived (at = Date.now() of arrival). */
+  onData(session: LiveSession, files: ReadonlySet<string>, at: number): void;
+  onChange(change: SessionChangedParams): void;
+  /** An attach session's last process disconnected (its run can be cut). */
+  onIdle?(session: LiveSession): void;
+  log(message: string): void;
+}
+
+interface ProcessState extends ProcessInfo {
+  connId: number;
+}
+
+export interface LiveSessionOptions {
+  name: string;
+  mode: Mode;
+  /** Attach sessions stay open across runs: each time the last process leaves, a run is cut. */
+  attach?: boolean;
+}
+
+/** A live session: a private collector socket (0700 dir + token) feeding a ReportBuilder. */
+export class LiveSession implements Source {
+  readonly state: SessionState = 'live';
+  startedAt = Date.now();
+  deltasReceived = 0;
+  private builder = new ReportBuilder();
+  private readonly processes = new Map<number, ProcessState>();
+  /** connection id -> function id -> file. */
+  private readonly files = new Map<number, Map<number, string>>();
+  private readonly fileVersions = new Map<string, number>();
+  private readonly cache = new Map<string, { version: number; functions: FunctionReport[] }>();
+  private functionCount = 0;
+
+  private constructor(
+    readonly id: string,
+    readonly options: LiveSessionOptions,
+    private readonly events: LiveSessionEvents,
+    private collector: Collector | undefined,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get attach(): boolean {
+    return this.options.attach === true;
+  }
+
+  get socketPath(): string {
+    return this.collector!.socketPath;
+  }
+
+  get token(): string {
+    return this.collector!.token;
+  }
+
+  static async start(options: LiveSessionOptions, events: LiveSessionEvents): Promise<LiveSession> {
+    const id = `${options.attach ? 'attach' : 's'}-${crypto.randomBytes(6).toString('hex')}`;
+    const session = new LiveSession(id, options, events, undefined);
+    session.collector = await Collector.start({
+      session: id,
+      onMessage: (conn, msg) => session.accept(conn, msg),
+      onClose: (conn) => session.closed(conn),
+      log: (message) => session.rejected(message),
+    });
+    return session;
+  }
+
+  env(): Record<string, string> {
+    return this.collector!.env();
+  }
+
+  /** Processes that are still connected. */
+  get running(): number {
+    let n = 0;
+    for (const p of this.processes.values()) if (p.state === 'running') n++;
+    return n;
+  }
+
+  hasData(): boolean {
+    return this.functionCount > 0;
+  }
+
+  functionsIn(file: string): FunctionReport[] {
+    const version = this.fileVersions.get(file);
+    if (version === undefined) return [];
+    const hit = this.cache.get(file);
+    if (hit && hit.version === version) return hit.functions;
+    const functions = this.builder.functionReports((def) => def.file === file);
+    this.cache.set(file, { version, functions });
+    return functions;
+  }
+
+  wallMs(): number {
+    return Date.now() - this.startedAt;
+  }
+
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      name: this.name,
+      state: this.state,
+      startedAt: new Date(this.startedAt).toISOString(),
+      processes: [...this.processes.values()].map(({ connId: _c, ...p }) => p),
+      functions: this.functionCount,
+      runFile: null,
+    };
+  }
+
+  /** Waits up to graceMs for processes to disconnect, then returns the report (the session keeps running for attach). */
+  async finish(graceMs: number, exit: { exitCode?: number | null; signal?: string | null }): Promise<Report> {
+    if (this.collector && this.collector.openConnections > 0) await this.collector.waitForIdle(graceMs);
+    return this.report(exit);
+  }
+
+  report(exit: { exitCode?: number | null; signal?: string | null } = {}): Report {
+    const root = [...this.processes.values()].sort((a, b) => a.connId - b.connId)[0];
+    return this.builder.build({
+      command: root ? root.argv : [this.name],
+      cwd: process.cwd(),
+      startedAt: this.startedAt,
+      wallMs: this.wallMs(),
+      exitCode: exit.exitCode ?? root?.exitCode ?? null,
+      signal: exit.signal ?? null,
+      node: process.version,
+      pid: root?.pid ?? null,
+      mode: this.options.mode,
+    });
+  }
+
+  /** Attach sessions: start over after a run was cut. */
+  reset(): void {
+    this.builder = new ReportBuilder();
+    this.processes.clear();
+    this.files.clear();
+    this.fileVersions.clear();
+    this.cache.clear();
+    this.functionCount = 0;
+    this.deltasReceived = 0;
+    this.startedAt = Date.now();
+  }
+
+  async close(): Promise<void> {
+    await this.collector?.close();
+  }
+
+  private accept(conn: CollectorConnection, msg: RuntimeMessage): void {
+    this.builder.accept(conn.id, msg);
+    switch (msg.type) {
+      case 'hello': {
+        if (this.processes.size === 0 && this.attach) this.startedAt = Date.now();
+        this.processes.set(conn.id, {
+          connId: conn.id,
+          pid: msg.pid,
+          threadId: msg.threadId,
+          argv: Array.isArray(msg.argv) ? msg.argv.map(String) : [],
+          state: 'running',
+          reason: null,
+          exitCode: null,
+        });
+        const what = msg.threadId === 0 ? `process ${msg.pid}` : `worker ${msg.threadId} of process ${msg.pid}`;
+        this.events.onChange({ sessionId: this.id, kind: 'processConnected', pid: msg.pid, message: `Perf Lens: measuring ${what} (${this.name})` });
+        break;
+      }
+      case 'functions': {
+        let ids = this.files.get(conn.id);
+        if (!ids) this.files.set(conn.id, (ids = new Map<number, string>()));
+        for (const d of Array.isArray(msg.defs) ? msg.defs : []) if (d && typeof d.file === 'string') ids.set(d.id, d.file);
+        break;
+      }
+      case 'delta': {
+        this.deltasReceived++;
+        const at = Date.now();
+        const ids = this.files.get(conn.id);
+        const touched = new Set<string>();
+        for (const d of Array.isArray(msg.fns) ? msg.fns : []) {
+          const file = ids?.get(d?.id);
+          if (file !== undefined) touched.add(file);
+        }
+        for (const file of touched) {
+          this.fileVersions.set(file, (this.fileVersions.get(file) ?? 0) + 1);
+        }
+        if (touched.size > 0) {
+          this.functionCount = this.countFunctions();
+          this.events.onData(this, touched, at);
+        }
+        break;
+      }
+      case 'bye': {
+        const p = this.processes.get(conn.id);
+        if (p) {
+          p.reason = String(msg.reason);
+          p.exitCode = typeof msg.exitCode === 'number' ? msg.exitCode : null;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private countFunctions(): number {
+    // Functions the runtimes announced (a function loaded by two processes counts twice).
+    let n = 0;
+    for (const ids of this.files.values()) n += ids.size;
+    return n;
+  }
+
+  private closed(conn: CollectorConnection): void {
+    const p = this.processes.get(conn.id);
+    if (!p) return;
+    p.reason ??= 'disconnected';
+    const crashed = isCrash(p.reason);
+    p.state = crashed ? 'crashed' : 'exited';
+    const what = p.threadId === 0 ? `Process ${p.pid}` : `Worker ${p.threadId} of process ${p.pid}`;
+    const message = crashed
+      ? `Perf Lens: ${what} ended abruptly (${p.reason === 'disconnected' ? 'killed or crashed' : p.reason}); the data received so far is kept (${this.name})`
+      : `Perf Lens: ${what} exited${p.reason && p.reason !== 'exit' ? ` (${p.reason})` : ''}${p.exitCode !== null ? ` with code ${p.exitCode}` : ''} (${this.name})`;
+    this.events.onChange({ sessionId: this.id, kind: crashed ? 'processCrashed' : 'processExited', pid: p.pid, message });
+    if (this.attach && this.running === 0) this.events.onIdle?.(this);
+  }
+
+  private rejected(message: string): void {
+    this.events.log(`${message} (session ${this.name})`);
+    if (message.includes('dropped runtime connection')) {
+      this.events.onChange({ sessionId: this.id, kind: 'connectionRejected', message: `${message} (session ${this.name})` });
+    }
+  }
+}

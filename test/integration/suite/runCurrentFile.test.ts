@@ -61,6 +61,18 @@ describe('Run Current File with Perf Lens', function () {
     assert.ok(!vscode.window.terminals.some((t) => t.name === TERMINAL_NAME), 'no terminal opened');
   });
 
+  it('refuses an unsaved (untitled) JavaScript editor', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'console.log(1);\n' });
+    await vscode.window.showTextDocument(doc);
+    try {
+      assert.equal(await vscode.commands.executeCommand(COMMAND), undefined);
+      assert.ok(!vscode.window.terminals.some((t) => t.name === TERMINAL_NAME), 'no terminal opened');
+    } finally {
+      // A dirty editor left open would make later closes and debug starts ask "Save?" and hang.
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   it('refuses when perfLens.enable is false', async () => {
     await vscode.workspace.getConfiguration('perfLens').update('enable', false, vscode.ConfigurationTarget.Global);
     await openInEditor(examplePath('main.js'));

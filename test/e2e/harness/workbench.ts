@@ -25,11 +25,11 @@ export class Workbench {
   /** Installs code-server if needed, packages the .vsix, starts both and opens examples/primes. */
   static async open(options: WorkbenchOptions = {}): Promise<Workbench> {
     log(`code-server: ${installCodeServer()}`);
+    const browser = await launchBrowser(options); // first: a missing display or Chromium fails fast
     const { vsix } = packageExtension();
     log(`packaged ${path.basename(vsix)}`);
     const server = startCodeServer({ vsix: [vsix], workspace: EXAMPLE_WORKSPACE });
     log(`code-server at ${server.url} (process group ${server.pgid}, log ${server.log})`);
-    const browser = await launchBrowser(options);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const url = workbenchUrl(server, EXAMPLE_WORKSPACE);
     await page.goto(url);

@@ -27,9 +27,9 @@ export class TestClient {
 
   static start(): TestClient {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const rpc = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    const rpc = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
     const client = new TestClient(proc, rpc);
-    proc.stderr!.on('data', (d: Buffer) => client.stderr.push(d.toString()));
+    proc.stderr.on('data', (d: Buffer) => client.stderr.push(d.toString()));
     rpc.onNotification((method, params) => {
       client.notifications.push({ method, params });
       client.wake();

@@ -62,15 +62,16 @@ describe('runtime: modes count every call; timing follows the mode', function ()
     assert.ok(tiny.timed > 20000 / 16 / 2 && tiny.timed < (20000 / 16) * 2, `tiny timed ${tiny.timed} ≈ 1250`);
     // self time of a sampled-out child is estimated from its mean: outer's self stays below total.
     const outer = t.get('outer')!;
-    if (outer.timed > 0) assert.ok(outer.selfNs <= outer.totalNs);
+    assert.ok(outer.timed > 0);
+    assert.ok(outer.selfNs < 0.5 * outer.totalNs, `outer is mostly its children even when they are sampled out (${outer.selfNs} of ${outer.totalNs})`);
   });
 
   it('adaptive: full timing first, then hot tiny functions are sampled', async () => {
     const t = await runMode('adaptive');
     const tiny = t.get('tiny')!;
-    assert.ok(tiny.timed >= 1000, `the first 1000 calls are timed (${tiny.timed})`);
+    assert.ok(tiny.timed >= 256, `the first 256 calls are timed (${tiny.timed})`);
     assert.ok(tiny.timed < 20000 / 4, `then sampled (${tiny.timed} of 20000 timed)`);
     const thrower = t.get('thrower')!;
-    assert.equal(thrower.timed, thrower.calls, 'a function with < 1000 calls stays fully timed');
+    assert.equal(thrower.timed, thrower.calls, 'a function with < 256 calls stays fully timed');
   });
 });

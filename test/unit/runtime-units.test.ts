@@ -4,7 +4,7 @@ import { buildNodeOptions, injectEnv, quoteNodeOption, runtimeEnv } from '../../
 import { readConfig } from '../../src/runtime/node/config';
 import { createScope } from '../../src/runtime/node/scope';
 import { unsupportedNodeMessage } from '../../src/runtime/node/version';
-import { ADAPT_AFTER, MAX_SAMPLE_EVERY, Recorder, adaptiveEvery } from '../../src/runtime/node/recorder';
+import { ADAPT_FIRST, MAX_SAMPLE_EVERY, Recorder, adaptiveEvery } from '../../src/runtime/node/recorder';
 import { bucketIndex } from '../../src/model/histogram';
 import { FIXTURES } from './runtime-harness';
 
@@ -122,11 +122,11 @@ describe('runtime: recorder (with a fake clock)', () => {
     assert.deepEqual(fns.map((d) => [d.calls, d.errors]), [[1, 1], [1, 1], [1, 1]]);
     assert.equal(fns[1].selfNs, undefined, 'async: no self time');
   });
-  it('adaptive rule: N = ceil(100 ns / (3% of the mean)), capped', () => {
-    assert.equal(adaptiveEvery(5000), 1);
-    assert.equal(adaptiveEvery(3000), 2);
-    assert.equal(adaptiveEvery(2000), 2);
-    assert.equal(adaptiveEvery(100), 34);
+  it('adaptive rule: N = ceil(250 ns / (3% of the mean self time)), capped', () => {
+    assert.equal(adaptiveEvery(9000), 1);
+    assert.equal(adaptiveEvery(5000), 2);
+    assert.equal(adaptiveEvery(2000), 5);
+    assert.equal(adaptiveEvery(100), 84);
     assert.equal(adaptiveEvery(1), MAX_SAMPLE_EVERY);
     let clock = 1;
     const r = new Recorder({ mode: 'adaptive', sampleEvery: 64, now: () => (clock += 0.00005) }); // every call takes 50 ns
@@ -134,9 +134,9 @@ describe('runtime: recorder (with a fake clock)', () => {
     for (let i = 0; i < 20000; i++) f.r(0, f.s(0), 1);
     const [d] = r.cut().fns;
     assert.equal(d.calls, 20000);
-    // 1000 timed, then 1 in ceil(100 / 1.5) = 67 of the remaining 19000 (randomised gaps, mean 67).
-    assert.equal(adaptiveEvery(50), 67);
-    assert.ok(d.timed > ADAPT_AFTER + 200 && d.timed < ADAPT_AFTER + 400, `timed ${d.timed}`);
+    // 256 timed, then 1 in ceil(250 / 1.5) = 167 of the remaining 19744 (randomised gaps, mean 167).
+    assert.equal(adaptiveEvery(50), 167);
+    assert.ok(d.timed > ADAPT_FIRST + 70 && d.timed < ADAPT_FIRST + 180, `timed ${d.timed}`);
   });
   it('count mode times nothing and sampled mode about 1 in N', () => {
     const c = new Recorder({ mode: 'count', sampleEvery: 64 });
@@ -157,5 +157,25 @@ describe('runtime: published types of perf-lens/api', () => {
     const tsc = `${FIXTURES}/../../../node_modules/typescript/bin/tsc`;
     execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'node16', '--moduleResolution', 'node16',
       '--lib', 'ES2022,ESNext.Disposable', '--types', 'node', `${FIXTURES}/api-types.ts`], { encoding: 'utf8' });
+  });
+});
+
+describe('runtime: debugger pauses', () => {
+  it('calls in progress at a pause are counted but not timed; later calls are timed again', () => {
+    let now = 1;
+    const rec = new Recorder({ mode: 'full', sampleEvery: 64, now: () => now });
+    const f = rec.file(['/a.js'], [['handler', 0, 1, 1, 0], ['job', 0, 2, 1, 1]]);
+    const t = f.s(0);
+    const a = f.sa(1);
+    now += 1;
+    rec.pause(); // stopped at a breakpoint inside both
+    now += 5000; // the user looks around for 5 s
+    f.r(0, t, 1);
+    f.ra(1, a, 1);
+    now += 1;
+    f.r(0, f.s(0), 1);
+    const [h, j] = rec.cut().fns;
+    assert.deepEqual([h.calls, h.timed, j.calls, j.timed], [2, 1, 1, 0]);
+    assert.ok(h.maxNs < 1e9, 'the paused call is not in the histogram');
   });
 });

@@ -8,22 +8,24 @@
  * completed gaps + how far the current gap has run down); in count mode the countdown just keeps
  * going down (Float64Array: no wrap-around).
  * s() never returns a heap number (the transformed code may not inline it, and a boxed double per
- * call would feed the GC): it returns the call's frame index on a small stack, negated when the
- * call is not timed; the start time lives in the frame.
- * Self time of sync functions: `acc` is the child time accumulated so far. Each sync call pushes
- * acc; at return an untimed (sampled-out) call sets acc = its frame's acc + its function's running
- * mean, so whatever its subtree added is replaced by its estimated total, and a timed call takes
- * acc - frame's acc as its child time and sets acc = frame's acc + its duration. Async functions
- * and generators stay off this accounting (other calls interleave with their awaits).
+ * call would feed the GC): a timed call gets its frame index on a small stack (start time and acc
+ * live in the frame), an untimed call gets -1.
+ * Self time of sync functions: `acc` is the time accumulated so far by finished calls. A timed
+ * call remembers acc at its start; at return its child time is acc - that, and it sets acc = that +
+ * its duration (its whole subtree replaced by its measured duration). An untimed (sampled-out)
+ * call only adds its function's running mean SELF time to acc: its timed descendants add their
+ * own durations and its untimed ones their mean self times, so a timed caller's child time is an
+ * unbiased estimate, and an untimed call costs no stack work. Async functions and generators stay
+ * off this accounting (other calls interleave with their awaits).
  *
  * Adaptive mode (the default), per function:
- *   - every call is counted; calls are timed until the function has ADAPT_AFTER timed calls;
+ *   - every call is counted; calls are timed until the function has ADAPT_FIRST (256) timed calls;
  *   - then, with m its mean SELF duration (total for async/generators: what timing a call adds is
  *     judged against the time the program itself spends there) and COST_NS the cost of timing one
  *     call, it is timed 1 in
  *     N = ceil(COST_NS / (TARGET_OVERHEAD · m)) calls (N ≤ MAX_SAMPLE_EVERY), i.e. timing adds at
- *     most ~TARGET_OVERHEAD (3%) of its own time; N = 1 (full timing) when m ≥ COST_NS / 3% ≈ 3.3 µs;
- *   - N is re-evaluated after every further ADAPT_AFTER timed calls from those calls alone (so a
+ *     most ~TARGET_OVERHEAD (3%) of its own time; N = 1 (full timing) when m ≥ COST_NS / 3% ≈ 8.3 µs;
+ *   - N is re-evaluated after every further ADAPT_AFTER (1000) timed calls from those alone (so a
  *     warm-up or a GC pause in one window does not stick, and a function that becomes slow returns
  *     to full timing). This happens in the hot path, not at cuts: a long synchronous computation
  *     gets no cuts. Sampled gaps are randomised (uniform 1..2N-1, mean N) against aliasing.
@@ -32,8 +34,15 @@ import { bucketIndex } from '../../model/histogram';
 import type { FunctionDef, FunctionDelta, MemoDelta, Mode, SpanDelta } from '../../protocol/runtime';
 import type { FileRecorder, FnTuple, MemoCounters } from './abi';
 
+/** Timed calls before the first adaptive decision, and between later ones. */
+export const ADAPT_FIRST = 256;
 export const ADAPT_AFTER = 1000;
-export const COST_NS = 100;
+/**
+ * What timing one call really costs in a program: two clock reads (~2 x 45 ns) plus the histogram
+ * and frame work and the cache misses they cause; measured on acorn parsing (bench/overhead.js),
+ * well above the ~70 ns of a tight loop.
+ */
+export const COST_NS = 250;
 export const TARGET_OVERHEAD = 0.03;
 export const MAX_SAMPLE_EVERY = 1024;
 /** Histogram slots allocated at a function's first timed call (covers up to ~1 ms); grown on demand. */
@@ -89,46 +98,83 @@ class MemoStats implements MemoCounters {
   size(n: number): void { if (n !== this.current) { this.current = n; this.changed = true; } }
 }
 
+/** Per-file state: fixed-size typed arrays indexed by the file's local function index, so the
+ * per-call closures capture them directly (no growth, no global id arithmetic). */
+class FileData {
+  readonly n: number;
+  // Interval counters (zeroed at each cut).
+  /** Calls in gaps completed since the last cut (see `callsOf`). */
+  readonly callsDone: Float64Array;
+  readonly errors: Uint32Array;
+  readonly timed: Uint32Array;
+  readonly total: Float64Array;
+  readonly self: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly hists: (Uint32Array | undefined)[];
+  // Cumulative, for sampling decisions and self-time estimates.
+  readonly cumTimed: Float64Array;
+  readonly cumTotal: Float64Array;
+  readonly cumSelf: Float64Array;
+  /** Running mean self time (sync): what a sampled-out call adds to its caller's child time. */
+  readonly meanSelf: Float64Array;
+  readonly meanTotal: Float64Array;
+  /** Adaptive window: timed calls and their self (sync) or total (async) ns since the last decision. */
+  readonly winTimed: Uint32Array;
+  readonly winCost: Float64Array;
+  /** Sampling period: 1 = every call, N = 1 in N, 0 = never (count mode). */
+  readonly every: Int32Array;
+  /** Calls left until the next timed one, and the length of the gap it counts down from. */
+  readonly countdown: Float64Array;
+  readonly gapLen: Float64Array;
+  readonly kind: Uint8Array;
+
+  constructor(readonly base: number, n: number) {
+    this.n = n;
+    this.callsDone = new Float64Array(n);
+    this.errors = new Uint32Array(n);
+    this.timed = new Uint32Array(n);
+    this.total = new Float64Array(n);
+    this.self = new Float64Array(n);
+    this.min = new Float64Array(n).fill(Infinity);
+    this.max = new Float64Array(n);
+    this.hists = new Array<Uint32Array | undefined>(n).fill(undefined);
+    this.cumTimed = new Float64Array(n);
+    this.cumTotal = new Float64Array(n);
+    this.cumSelf = new Float64Array(n);
+    this.meanSelf = new Float64Array(n);
+    this.meanTotal = new Float64Array(n);
+    this.winTimed = new Uint32Array(n);
+    this.winCost = new Float64Array(n);
+    this.every = new Int32Array(n);
+    this.countdown = new Float64Array(n);
+    this.gapLen = new Float64Array(n);
+    this.kind = new Uint8Array(n);
+  }
+
+  /** Calls since the last cut. */
+  callsOf(i: number): number {
+    return this.callsDone[i] + this.gapLen[i] - this.countdown[i];
+  }
+}
+
 export class Recorder {
   readonly mode: Mode;
   private readonly sampleEvery: number;
   private readonly now: Clock;
   private n = 0;
-  private cap = 0;
-  // Interval counters (zeroed at each cut).
-  /** Calls in gaps completed since the last cut (see `callsOf`). */
-  private callsDone = new Float64Array(0);
-  private errors = new Uint32Array(0);
-  private timed = new Uint32Array(0);
-  private total = new Float64Array(0);
-  private self = new Float64Array(0);
-  private min = new Float64Array(0);
-  private max = new Float64Array(0);
-  private hists: (Uint32Array | undefined)[] = [];
-  // Cumulative, for sampling decisions and self-time estimates.
-  private cumTimed = new Float64Array(0);
-  private cumTotal = new Float64Array(0);
-  /** Adaptive window: timed calls and their self (sync) or total (async) ns since the last decision. */
-  private winTimed = new Uint32Array(0);
-  private winCost = new Float64Array(0);
-  /** Running mean duration, used as the estimated total of a sampled-out call. */
-  private mean = new Float64Array(0);
-  /** Sampling period: 1 = every call, N = 1 in N, 0 = never (count mode). */
-  private every = new Int32Array(0);
-  /** Calls left until the next timed one, and the length of the gap it counts down from. */
-  private countdown = new Float64Array(0);
-  private gapLen = new Float64Array(0);
-  private kind = new Uint8Array(0);
+  private files: FileData[] = [];
   private defs: FunctionDef[] = [];
   private newDefsFrom = 0;
   private rng = 0x2545f491;
-  // Self time: child time accumulated so far, and its value at the start of each timed sync call.
-  /** acc lives in a typed array: a class field holding doubles may box each store. */
-  private readonly accBox = new Float64Array(1);
+  /** Self-time accumulator (see the header); a typed array so that stores never box. */
+  private readonly acc = new Float64Array(1);
+  /** Frames of timed sync calls: acc and start time (performance.now ms) at their start. */
   private stack = new Float64Array(1024);
-  /** Start time (performance.now ms) of the timed call in each frame. */
   private startedAt = new Float64Array(1024);
   private depth = 0;
+  /** now() at the last debugger pause: timed calls that started before it are not timed. */
+  private pausedAt = -Infinity;
   private spans = new Map<string, SpanStats>();
   private memos: MemoStats[] = [];
 
@@ -149,70 +195,62 @@ export class Recorder {
 
   /** Registers one transformed file's functions (abi.ts `file`). */
   file(files: string[], fns: FnTuple[]): FileRecorder {
-    const base = this.n;
-    this.ensure(base + fns.length);
-    for (const [name, fileIndex, line, column, kind] of fns) {
-      const id = this.n++;
+    const fd = new FileData(this.n, fns.length);
+    fns.forEach(([name, fileIndex, line, column, kind], i) => {
       const k = (kind as number) >= 0 && (kind as number) <= 3 ? (kind as number) : 0;
-      this.kind[id] = k;
-      this.defs.push({ id, name, file: files[fileIndex] ?? files[0] ?? '<unknown>', line, column, kind: KIND_NAMES[k] });
-      this.initSampling(id);
-    }
-    return this.fileRecorder(base);
+      fd.kind[i] = k;
+      this.defs.push({ id: fd.base + i, name, file: files[fileIndex] ?? files[0] ?? '<unknown>', line, column, kind: KIND_NAMES[k] });
+      this.initSampling(fd, i);
+    });
+    this.n += fns.length;
+    this.files.push(fd);
+    return this.fileRecorder(fd);
   }
 
-  private fileRecorder(base: number): FileRecorder {
-    // Closures over `rec` keep the per-call path to one indirection.
+  private fileRecorder(fd: FileData): FileRecorder {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const rec = this;
+    const { countdown, errors, meanSelf, kind } = fd;
+    const acc = this.acc;
     if (this.mode === 'count') {
       // Nothing is ever timed: s() only counts (by the countdown), r() only counts errors.
       return {
-        s: (i: number) => { rec.countdown[base + i]--; return -1; },
-        r: (i: number, _t: number, ok: number) => { if (ok === 0) rec.errors[base + i]++; },
-        sa: (i: number) => { rec.countdown[base + i]--; return 0; },
-        ra: (i: number, _t: number, ok: number) => { if (ok === 0 && rec.kind[base + i] === 1) rec.errors[base + i]++; },
-        e: (i: number) => { rec.errors[base + i]++; },
+        s: (i: number) => { countdown[i]--; return -1; },
+        r: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; },
+        sa: (i: number) => { countdown[i]--; return 0; },
+        ra: (i: number, _t: number, ok: number) => { if (ok === 0 && kind[i] === 1) errors[i]++; },
+        e: (i: number) => { errors[i]++; },
       };
     }
-    // The untimed paths are written out here, small enough to be inlined into the caller; the
-    // timed paths are methods.
+    // The untimed paths are written out here, small enough to be inlined into the caller's code;
+    // the timed paths are methods.
     return {
-      s: (i: number) => {
-        const id = base + i;
-        if (--rec.countdown[id] === 0) return rec.start(id);
-        const d = ++rec.depth;
-        if (d === rec.stack.length) rec.growStack();
-        rec.stack[d] = rec.accBox[0];
-        return -d;
-      },
+      s: (i: number) => (--countdown[i] === 0 ? rec.start(fd, i) : -1),
       r: (i: number, frame: number, ok: number) => {
-        const id = base + i;
-        if (ok === 0) rec.errors[id]++;
-        if (frame > 0) {
-          rec.end(id, frame);
-        } else if (frame < 0) {
-          // untimed: its subtree counts as its mean duration in the caller's child time
-          rec.accBox[0] = rec.stack[-frame] + rec.mean[id];
-          rec.depth = -frame - 1; // from the frame itself, so a missed return cannot skew later ones
-        }
+        if (ok === 0) errors[i]++;
+        if (frame > 0) rec.end(fd, i, frame);
+        else acc[0] += meanSelf[i];
       },
-      sa: (i: number) => rec.startAsync(base + i),
-      ra: (i: number, t: number, ok: number) => rec.endAsync(base + i, t, ok),
-      e: (i: number) => { rec.errors[base + i]++; },
+      sa: (i: number) => (--countdown[i] === 0 ? rec.startAsync(fd, i) : 0),
+      ra: (i: number, t: number, ok: number) => {
+        // Generators report their throws through e(); ok=0 there may be an early .return().
+        if (ok === 0 && kind[i] === 1) errors[i]++;
+        if (t !== 0) rec.endAsync(fd, i, t);
+      },
+      e: (i: number) => { errors[i]++; },
     };
   }
 
-  private initSampling(id: number): void {
+  private initSampling(fd: FileData, i: number): void {
     if (this.mode === 'count') {
-      this.every[id] = 0;
-      this.countdown[id] = this.gapLen[id] = 0; // runs negative, never reaches 0 again
+      fd.every[i] = 0;
+      fd.countdown[i] = fd.gapLen[i] = 0; // runs negative, never reaches 0 again
     } else if (this.mode === 'sampled') {
-      this.every[id] = this.sampleEvery;
-      this.countdown[id] = this.gapLen[id] = this.gap(this.sampleEvery);
+      fd.every[i] = this.sampleEvery;
+      fd.countdown[i] = fd.gapLen[i] = this.gap(this.sampleEvery);
     } else {
-      this.every[id] = 1;
-      this.countdown[id] = this.gapLen[id] = 1;
+      fd.every[i] = 1;
+      fd.countdown[i] = fd.gapLen[i] = 1;
     }
   }
 
@@ -224,81 +262,77 @@ export class Recorder {
   }
 
   /** The current gap ran out (this call is timed): count it, start the next. */
-  private nextGap(id: number): void {
-    this.callsDone[id] += this.gapLen[id];
-    this.countdown[id] = this.gapLen[id] = this.gap(this.every[id]);
+  private nextGap(fd: FileData, i: number): void {
+    fd.callsDone[i] += fd.gapLen[i];
+    fd.countdown[i] = fd.gapLen[i] = this.gap(fd.every[i]);
   }
 
-  /** Calls since the last cut. */
-  private callsOf(id: number): number {
-    return this.callsDone[id] + this.gapLen[id] - this.countdown[id];
-  }
-
-  /** Start of a timed sync call (its countdown ran out): returns its frame index. */
-  private start(id: number): number {
-    this.nextGap(id);
+  /** Start of a timed sync call (its countdown ran out): returns its frame index (>= 1). */
+  private start(fd: FileData, i: number): number {
+    this.nextGap(fd, i);
     const t = this.now(); // before the push: if it throws (stack overflow) no frame is left behind
     const d = ++this.depth;
     if (d === this.stack.length) this.growStack();
-    this.stack[d] = this.accBox[0];
+    this.stack[d] = this.acc[0];
     this.startedAt[d] = t;
     return d;
   }
 
   /** End of a timed sync call. */
-  private end(id: number, frame: number): void {
-    const ns = (this.now() - this.startedAt[frame]) * 1e6;
+  private end(fd: FileData, i: number, frame: number): void {
+    const started = this.startedAt[frame];
+    const ns = (this.now() - started) * 1e6;
     const start = this.stack[frame];
-    this.depth = frame - 1;
-    const children = this.accBox[0] - start;
-    this.accBox[0] = start + ns;
+    this.depth = frame - 1; // from the frame itself, so a missed return cannot skew later ones
+    if (started <= this.pausedAt) {
+      // stopped in the debugger meanwhile: counted, not timed; callers get its usual cost
+      this.acc[0] = start + fd.meanTotal[i];
+      return;
+    }
+    const children = this.acc[0] - start;
+    this.acc[0] = start + ns;
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
-    this.record(id, ns, ns - children);
+    this.record(fd, i, ns, ns - children);
   }
 
-  startAsync(id: number): number {
-    if (--this.countdown[id] === 0) {
-      this.nextGap(id);
-      return this.now();
-    }
-    return 0;
+  private startAsync(fd: FileData, i: number): number {
+    this.nextGap(fd, i);
+    return this.now();
   }
 
-  endAsync(id: number, t: number, ok: number): void {
-    // Generators report their throws through e(); ok=0 there may be an early .return().
-    if (ok === 0 && this.kind[id] === 1) this.errors[id]++;
-    if (t !== 0) this.record(id, (this.now() - t) * 1e6, 0);
+  private endAsync(fd: FileData, i: number, t: number): void {
+    if (t > this.pausedAt) this.record(fd, i, (this.now() - t) * 1e6, 0);
   }
 
-  private record(id: number, ns: number, self: number): void {
-    this.timed[id]++;
-    this.total[id] += ns;
-    this.self[id] += self;
-    if (ns < this.min[id]) this.min[id] = ns;
-    if (ns > this.max[id]) this.max[id] = ns;
+  /**
+   * The debugger stopped the program (the editor evaluates `__perfLensPause()` on a `stopped`
+   * event): calls in progress now include the pause, so they are counted but not timed.
+   */
+  pause(): void {
+    this.pausedAt = this.now();
+  }
+
+  private record(fd: FileData, i: number, ns: number, self: number): void {
+    fd.timed[i]++;
+    fd.total[i] += ns;
+    fd.self[i] += self;
+    if (ns < fd.min[i]) fd.min[i] = ns;
+    if (ns > fd.max[i]) fd.max[i] = ns;
     const b = bucketIndex(ns);
-    let h = this.hists[id];
-    if (h === undefined || b >= h.length) h = this.growHist(id, b);
+    let h = fd.hists[i];
+    if (h === undefined || b >= h.length) h = growHist(fd, i, b);
     h[b]++;
-    const n = ++this.cumTimed[id];
-    this.mean[id] = (this.cumTotal[id] += ns) / n;
-    const cost = (this.winCost[id] += this.kind[id] === 0 ? self : ns);
-    if (++this.winTimed[id] === ADAPT_AFTER && this.mode === 'adaptive') {
-      this.every[id] = adaptiveEvery(cost / ADAPT_AFTER);
-      this.winTimed[id] = 0;
-      this.winCost[id] = 0;
+    const n = ++fd.cumTimed[i];
+    fd.meanTotal[i] = (fd.cumTotal[i] += ns) / n;
+    fd.meanSelf[i] = (fd.cumSelf[i] += self) / n;
+    const cost = (fd.winCost[i] += fd.kind[i] === 0 ? self : ns);
+    const w = ++fd.winTimed[i];
+    if ((w === ADAPT_AFTER || n === ADAPT_FIRST) && this.mode === 'adaptive') {
+      fd.every[i] = adaptiveEvery(cost / w);
+      fd.winTimed[i] = 0;
+      fd.winCost[i] = 0;
     }
-  }
-
-  private growHist(id: number, b: number): Uint32Array {
-    const old = this.hists[id];
-    let size = old ? old.length * 2 : INITIAL_HIST;
-    while (size <= b) size *= 2;
-    const h = new Uint32Array(size);
-    if (old) h.set(old);
-    this.hists[id] = h;
-    return h;
   }
 
   private growStack(): void {
@@ -308,35 +342,6 @@ export class Recorder {
     const t = new Float64Array(s.length);
     t.set(this.startedAt);
     this.startedAt = t;
-  }
-
-  private ensure(size: number): void {
-    if (size <= this.cap) return;
-    let cap = Math.max(256, this.cap);
-    while (cap < size) cap *= 2;
-    const grow = <T extends Uint32Array | Float64Array | Int32Array | Uint8Array>(a: T, fill?: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      if (fill !== undefined) b.fill(fill, a.length);
-      return b;
-    };
-    this.callsDone = grow(this.callsDone);
-    this.gapLen = grow(this.gapLen);
-    this.errors = grow(this.errors);
-    this.timed = grow(this.timed);
-    this.total = grow(this.total);
-    this.self = grow(this.self);
-    this.min = grow(this.min, Infinity);
-    this.max = grow(this.max);
-    this.cumTimed = grow(this.cumTimed);
-    this.cumTotal = grow(this.cumTotal);
-    this.winTimed = grow(this.winTimed);
-    this.winCost = grow(this.winCost);
-    this.mean = grow(this.mean);
-    this.every = grow(this.every);
-    this.countdown = grow(this.countdown);
-    this.kind = grow(this.kind);
-    this.cap = cap;
   }
 
   /** Explicit API: a named span; `end()` records it once. */
@@ -373,28 +378,30 @@ export class Recorder {
     const defs = this.defs.slice(this.newDefsFrom);
     this.newDefsFrom = this.defs.length;
     const fns: FunctionDelta[] = [];
-    for (let id = 0; id < this.n; id++) {
-      const calls = this.callsOf(id);
-      const errors = this.errors[id];
-      if (calls === 0 && errors === 0) continue;
-      const timed = this.timed[id];
-      const d: FunctionDelta = {
-        id, calls, errors, timed,
-        totalNs: Math.round(this.total[id]),
-        minNs: timed > 0 ? Math.round(this.min[id]) : 0,
-        maxNs: timed > 0 ? Math.round(this.max[id]) : 0,
-        hist: timed > 0 ? drainHist(this.hists[id]) : [],
-      };
-      if (this.kind[id] === 0 && timed > 0) d.selfNs = Math.max(0, Math.round(this.self[id]));
-      fns.push(d);
-      this.callsDone[id] = 0;
-      this.gapLen[id] = this.countdown[id]; // the rest of the current gap counts from here
-      this.errors[id] = 0;
-      this.timed[id] = 0;
-      this.total[id] = 0;
-      this.self[id] = 0;
-      this.min[id] = Infinity;
-      this.max[id] = 0;
+    for (const fd of this.files) {
+      for (let i = 0; i < fd.n; i++) {
+        const calls = fd.callsOf(i);
+        const errors = fd.errors[i];
+        if (calls === 0 && errors === 0) continue;
+        const timed = fd.timed[i];
+        const d: FunctionDelta = {
+          id: fd.base + i, calls, errors, timed,
+          totalNs: Math.round(fd.total[i]),
+          minNs: timed > 0 ? Math.round(fd.min[i]) : 0,
+          maxNs: timed > 0 ? Math.round(fd.max[i]) : 0,
+          hist: timed > 0 ? drainHist(fd.hists[i]) : [],
+        };
+        if (fd.kind[i] === 0 && timed > 0) d.selfNs = Math.max(0, Math.round(fd.self[i]));
+        fns.push(d);
+        fd.callsDone[i] = 0;
+        fd.gapLen[i] = fd.countdown[i]; // the rest of the current gap counts from here
+        fd.errors[i] = 0;
+        fd.timed[i] = 0;
+        fd.total[i] = 0;
+        fd.self[i] = 0;
+        fd.min[i] = Infinity;
+        fd.max[i] = 0;
+      }
     }
     const spans: SpanDelta[] = [];
     for (const s of this.spans.values()) {
@@ -419,6 +426,16 @@ export class Recorder {
     }
     return { defs, fns, spans, memos };
   }
+}
+
+function growHist(fd: FileData, i: number, b: number): Uint32Array {
+  const old = fd.hists[i];
+  let size = old ? old.length * 2 : INITIAL_HIST;
+  while (size <= b) size *= 2;
+  const h = new Uint32Array(size);
+  if (old) h.set(old);
+  fd.hists[i] = h;
+  return h;
 }
 
 /** Adaptive sampling period for a function whose calls take `meanNs` (see the header). */

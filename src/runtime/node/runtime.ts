@@ -148,6 +148,8 @@ export function startRuntime(config: RuntimeConfig): Runtime {
     recorder,
   };
   Object.defineProperty(globalThis, Symbol.for(RUNTIME_GLOBAL_KEY), { value: g, configurable: true, writable: false, enumerable: false });
+  // Called by the editor (Debug: evaluate in the paused target) when the debugger stops.
+  Object.defineProperty(globalThis, '__perfLensPause', { value: () => recorder.pause(), configurable: true, writable: true, enumerable: false });
 
   return { config, recorder, warnings, inScope, transport, transformFile, flush };
 }

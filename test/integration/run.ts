@@ -8,6 +8,7 @@ import { runTests } from '@vscode/test-electron';
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
+import { onCleanup, runCleanups } from '../e2e/harness/cleanup';
 import { installCodeServer, installVsix } from '../e2e/harness/codeServer';
 import { EXAMPLE_WORKSPACE, REPO_ROOT, SCRIPTS_DIR, WORK_DIR, resultsDir } from '../e2e/harness/paths';
 import { packageExtension } from '../e2e/harness/vsix';
@@ -29,10 +30,17 @@ async function main(): Promise<number> {
   const resultsFile = path.join(resultsDir(), 'integration.json');
   fs.rmSync(resultsFile, { force: true });
   let harnessError: string | undefined;
+  // On Ctrl-C the shim (which gets the signal too) stops its server and browser: wait for it
+  // before this process exits. Registered first, so it runs after the other cleanups.
+  let settled: () => void = () => undefined;
+  const testsSettled = new Promise<void>((done) => { settled = done; });
+  onCleanup(() => Promise.race([testsSettled, new Promise<void>((done) => setTimeout(done, 15_000).unref())]));
   try {
     log(`code-server: ${installCodeServer()}`);
     const { vsix } = packageExtension();
-    const extensionDir = installVsix(vsix, path.join(WORK_DIR, 'integration-extensions'));
+    const extensionsDir = fs.mkdtempSync(path.join(WORK_DIR, 'integration-extensions-'));
+    onCleanup(() => fs.rmSync(extensionsDir, { recursive: true, force: true }));
+    const extensionDir = installVsix(vsix, extensionsDir);
     log(`packaged ${path.relative(REPO_ROOT, vsix)} and installed it: ${path.relative(REPO_ROOT, extensionDir)}`);
     const extensionTestsPath = await buildSuite();
     await runTests({
@@ -46,6 +54,8 @@ async function main(): Promise<number> {
   } catch (err) {
     // runTests rejects when tests failed too; that is a harness error only if no results came back.
     harnessError = err instanceof Error ? err.message : String(err);
+  } finally {
+    settled();
   }
   if (!fs.existsSync(resultsFile)) {
     const error = `integration tests did not report results: ${harnessError ?? 'unknown reason'}`;
@@ -59,4 +69,7 @@ async function main(): Promise<number> {
   return r.failed === 0 && !harnessError ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  async (code) => { await runCleanups(); process.exit(code); },
+  async (err: unknown) => { console.error(err); await runCleanups(); process.exit(1); },
+);

@@ -1,15 +1,16 @@
 // Builds and packages the extension exactly as a release would (`vsce package`, which runs the
 // `vscode:prepublish` production build), then checks what the .vsix holds. The build happens
 // in a staging copy of the source tree so the working tree's dev `dist/` (used by other test
-// suites meanwhile) is never replaced by a minified one.
+// suites meanwhile) is never replaced by a minified one. Each run stages in its own temp dir
+// (removed at the end of the run), so two runs at once do not trip over each other.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { onCleanup } from './cleanup';
 import { HarnessError } from './codeServer';
 import { REPO_ROOT, WORK_DIR } from './paths';
 import { zipEntryNames } from './zip';
 
-const STAGE = path.join(WORK_DIR, 'vsix-stage');
 /** Never copied into the stage: dependencies (linked instead), build output, local caches. */
 const NOT_STAGED = new Set(['.git', 'node_modules', 'dist', 'out', '.vscode-test', 'test-artifacts', '.perf-lens']);
 
@@ -18,34 +19,42 @@ export interface PackagedExtension {
   entries: string[];
 }
 
+/**
+ * Returns the path of a fresh .vsix (in this run's stage, valid until the run ends); a copy is
+ * left at .vscode-test/<name>-<version>.vsix for trying it by hand.
+ */
 export function packageExtension(): PackagedExtension {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  stageSources();
-  const vsix = path.join(WORK_DIR, `${pkg.name}-${pkg.version}.vsix`);
-  fs.rmSync(vsix, { force: true });
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  const stage = fs.mkdtempSync(path.join(WORK_DIR, 'vsix-stage-'));
+  onCleanup(() => fs.rmSync(stage, { recursive: true, force: true }));
+  stageSources(path.join(stage, 'src-tree'));
+  const vsix = path.join(stage, `${pkg.name}-${pkg.version}.vsix`);
   const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   // --no-dependencies: everything is bundled by esbuild; the flags keep vsce from asking questions.
   const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix],
-    { cwd: STAGE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    { cwd: path.join(stage, 'src-tree'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new HarnessError(`vsce package failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   const entries = zipEntryNames(vsix);
   const problems = checkContents(entries);
   if (problems.length) throw new HarnessError(`${vsix} has the wrong contents:\n  ${problems.join('\n  ')}\nentries:\n  ${entries.join('\n  ')}`);
+  const copy = path.join(WORK_DIR, path.basename(vsix));
+  fs.copyFileSync(vsix, `${copy}.tmp-${process.pid}`);
+  fs.renameSync(`${copy}.tmp-${process.pid}`, copy); // atomic: a concurrent run never sees half a file
   return { vsix, entries };
 }
 
-/** Copies the source tree (tracked and new files, as git sees them) into the stage. */
-function stageSources(): void {
-  fs.rmSync(STAGE, { recursive: true, force: true });
-  fs.mkdirSync(STAGE, { recursive: true });
+/** Copies the source tree (tracked and new files, as git sees them) into `dest`. */
+function stageSources(dest: string): void {
+  fs.mkdirSync(dest, { recursive: true });
   for (const rel of sourceFiles()) {
     if (NOT_STAGED.has(rel.split('/')[0])) continue;
     const from = path.join(REPO_ROOT, rel);
     if (!fs.existsSync(from) || !fs.statSync(from).isFile()) continue; // deleted in the work tree
-    fs.mkdirSync(path.dirname(path.join(STAGE, rel)), { recursive: true });
-    fs.copyFileSync(from, path.join(STAGE, rel));
+    fs.mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
+    fs.copyFileSync(from, path.join(dest, rel));
   }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(STAGE, 'node_modules'), 'dir');
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
 }
 
 function sourceFiles(): string[] {

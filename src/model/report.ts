@@ -322,11 +322,18 @@ function cpuPercent(s: ResourceSample): number {
 interface Connection {
   hello?: HelloMessage;
   defs: Map<number, FunctionDef>;
+  /** Function id -> its merged entry, so a delta does not rebuild the string key per function. */
+  entries: Map<number, FunctionEntry>;
   /** Latest memo sizes by memo key (size is a level, not a delta). */
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
   bye?: { reason: string; exitCode: number | null };
   closed: boolean;
+}
+
+interface FunctionEntry {
+  def: FunctionDef;
+  agg: TimingAgg;
 }
 
 interface MemoAgg {
@@ -366,7 +373,7 @@ export interface RunInput {
  */
 export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
-  private readonly functions = new Map<string, { def: FunctionDef; agg: TimingAgg }>();
+  private readonly functions = new Map<string, FunctionEntry>();
   private readonly spans = new Map<string, TimingAgg>();
   private readonly memos = new Map<string, MemoAgg>();
   private readonly allSamples: SampleHistory<ResourceSampleReport>;
@@ -387,7 +394,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), memoSizes: new Map(), closed: false };
+      conn = { defs: new Map(), entries: new Map(), memoSizes: new Map(), closed: false };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -399,7 +406,10 @@ export class ReportBuilder {
     switch (msg.type) {
       case 'functions':
         for (const def of Array.isArray(msg.defs) ? msg.defs : []) {
-          if (def && typeof def.id === 'number') conn.defs.set(def.id, def);
+          if (def && typeof def.id === 'number') {
+            conn.defs.set(def.id, def);
+            conn.entries.delete(def.id);
+          }
         }
         break;
       case 'delta':
@@ -494,32 +504,36 @@ export class ReportBuilder {
 
   private acceptDelta(conn: Connection, pid: number, msg: DeltaMessage): void {
     for (const d of Array.isArray(msg.fns) ? msg.fns : []) {
-      const def = d && conn.defs.get(d.id);
-      if (!def) {
-        this.warn(pid, `delta for unknown function id ${JSON.stringify(d?.id)} (protocol error in the runtime)`, null);
-        continue;
+      let entry = d ? conn.entries.get(d.id) : undefined;
+      if (!entry) {
+        const def = d && conn.defs.get(d.id);
+        if (!def) {
+          this.warn(pid, `delta for unknown function id ${JSON.stringify(d?.id)} (protocol error in the runtime)`, null);
+          continue;
+        }
+        const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
+        entry = this.functions.get(key);
+        if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
+        conn.entries.set(d.id, entry);
       }
-      const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
-      let entry = this.functions.get(key);
-      if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
-      this.safeAdd(entry.agg, pid, d, `function ${def.name}`);
+      this.safeAdd(entry.agg, pid, d, 'function', entry.def.name);
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
       if (!s || typeof s.name !== 'string') continue;
       let agg = this.spans.get(s.name);
       if (!agg) this.spans.set(s.name, (agg = new TimingAgg()));
-      this.safeAdd(agg, pid, s, `span ${s.name}`);
+      this.safeAdd(agg, pid, s, 'span', s.name);
     }
     for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
       if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
     }
   }
 
-  private safeAdd(agg: TimingAgg, pid: number, d: Omit<SpanDelta, 'name'>, what: string): void {
+  private safeAdd(agg: TimingAgg, pid: number, d: Omit<SpanDelta, 'name'>, kind: 'function' | 'span', name: string): void {
     try {
       agg.add(pid, d);
     } catch (err) {
-      this.warn(pid, `malformed delta for ${what}: ${(err as Error).message}`, null);
+      this.warn(pid, `malformed delta for ${kind} ${name}: ${(err as Error).message}`, null);
     }
   }
 

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Cost of the insight language server while a program streams deltas into it.
+//
+//   node esbuild.js && node bench/server.js [--seconds 20] [--quick]
+//
+// A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
+// against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
+// like an editor: one of the files is open, and every workspace/codeLens/refresh is answered with
+// a textDocument/codeLens request. The runtime ships a delta every 100 ms (10 deltas/s).
+// Scenarios: how many distinct functions each delta carries: 250 (5% of the program active in a
+// 100 ms window), 1,000 (20%), 5,000 (every function called in every window: the worst case).
+// Measured: server CPU (process.cpuUsage via perfLens/debugStats, cross-checked with
+// /proc/<pid>/stat) over the steady state as % of one core (target <= 2%), delta-arrival-to-
+// refresh latency inside the server (target <= 1 s), and codeLens response time at the client.
+// An idle server (no session) is measured first as the floor. Writes bench/results/server.json.
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const rpc = require('vscode-jsonrpc/node');
+
+const root = path.resolve(__dirname, '..');
+const serverJs = path.join(root, 'dist/server.js');
+if (!fs.existsSync(serverJs)) throw new Error('dist/server.js missing: run `node esbuild.js` first');
+const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const quick = process.argv.includes('--quick');
+const seconds = Number(arg('--seconds', quick ? 8 : 20));
+const WARMUP_S = 3;
+const FILES = 50;
+const PER_FILE = 100;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-server-bench-'));
+const workspace = path.join(tmp, 'ws');
+fs.mkdirSync(workspace);
+
+// ---- the synthetic program -------------------------------------------------------------------
+for (let f = 0; f < FILES; f++) {
+  const body = [`'use strict';`];
+  for (let i = 0; i < PER_FILE; i++) {
+    body.push(`function f${f}_${i}(x) {`, `  let h = x;`, `  for (let k = 0; k < ${20 + (i % 7) * 10}; k++) h = (h * 31 + k) | 0;`, `  return h;`, `}`);
+  }
+  body.push(`module.exports = [${Array.from({ length: PER_FILE }, (_, i) => `f${f}_${i}`).join(', ')}];`);
+  fs.writeFileSync(path.join(workspace, `mod${f}.js`), `${body.join('\n')}\n`);
+}
+fs.writeFileSync(
+  path.join(workspace, 'main.js'),
+  `'use strict';
+const fns = [];
+for (let f = 0; f < ${FILES}; f++) fns.push(...require('./mod' + f + '.js'));
+// Four ticks per 100 ms flush, each calling the next quarter of BENCH_PER_DELTA functions in
+// rotation, so one delta carries BENCH_PER_DELTA distinct functions.
+const perTick = Math.ceil(Number(process.env.BENCH_PER_DELTA) / 4);
+const until = Date.now() + Number(process.env.BENCH_MS);
+for (const fn of fns) fn(1); // every function announced and called once
+let next = 0;
+const timer = setInterval(() => {
+  if (Date.now() > until) return clearInterval(timer);
+  for (let i = 0; i < perTick; i++) fns[next++ % fns.length](i);
+}, 25);
+`,
+);
+
+// ---- an editor-like LSP client -----------------------------------------------------------------
+function startServer() {
+  const profile = arg('--cpu-prof-dir', null); // inspect where the server's time goes
+  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  const state = { proc, conn, refreshes: 0, lensMs: [], lensCounts: [] };
+  const openUri = `file://${path.join(workspace, 'mod0.js')}`;
+  conn.onRequest('workspace/codeLens/refresh', () => {
+    state.refreshes++;
+    const t0 = performance.now();
+    conn.sendRequest('textDocument/codeLens', { textDocument: { uri: openUri } }).then((lenses) => {
+      state.lensMs.push(performance.now() - t0);
+      state.lensCounts.push(lenses.length);
+    }, () => undefined);
+    return null;
+  });
+  conn.onNotification(() => undefined);
+  conn.listen();
+  state.init = async () => {
+    await conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: `file://${workspace}`,
+      capabilities: { workspace: { codeLens: { refreshSupport: true } } },
+      initializationOptions: {},
+    });
+    conn.sendNotification('initialized', {});
+    const text = fs.readFileSync(path.join(workspace, 'mod0.js'), 'utf8');
+    conn.sendNotification('textDocument/didOpen', { textDocument: { uri: openUri, languageId: 'javascript', version: 1, text } });
+  };
+  state.stop = async () => {
+    await conn.sendRequest('shutdown').catch(() => undefined);
+    conn.sendNotification('exit');
+    await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    conn.dispose();
+  };
+  return state;
+}
+
+const CLK_TCK = 100; // Linux USER_HZ
+function procCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000; // utime + stime
+  } catch {
+    return null;
+  }
+}
+
+async function sample(server) {
+  const s = await server.conn.sendRequest('perfLens/debugStats');
+  return { at: performance.now(), cpuMs: (s.cpuUserUs + s.cpuSystemUs) / 1000, procMs: procCpuMs(server.proc.pid), stats: s };
+}
+
+function pct(a, b) {
+  const wall = b.at - a.at;
+  return {
+    cpuPercent: round(((b.cpuMs - a.cpuMs) / wall) * 100, 2),
+    procStatPercent: a.procMs === null ? null : round(((b.procMs - a.procMs) / wall) * 100, 2),
+  };
+}
+
+const round = (v, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function quantile(xs, q) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+async function idle() {
+  const server = startServer();
+  await server.init();
+  await sleep(1000);
+  const a = await sample(server);
+  await sleep(Math.min(5, seconds) * 1000);
+  const b = await sample(server);
+  await server.stop();
+  return pct(a, b);
+}
+
+async function scenario(name, perDelta) {
+  const server = startServer();
+  await server.init();
+  const session = await server.conn.sendRequest('perfLens/startSession', { name });
+  const child = spawn(process.execPath, [path.join(workspace, 'main.js')], {
+    env: { ...process.env, ...session.env, BENCH_PER_DELTA: String(perDelta), BENCH_MS: String((seconds + WARMUP_S + 1) * 1000), PERF_LENS_QUIET: '1' },
+    stdio: 'inherit',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  await sleep(WARMUP_S * 1000);
+  const a = await sample(server);
+  const refreshes0 = server.refreshes;
+  await sleep(seconds * 1000);
+  const b = await sample(server);
+  const refreshes = server.refreshes - refreshes0;
+  await exited;
+  const deltas = b.stats.deltasReceived - a.stats.deltasReceived;
+  const lat = b.stats.refreshLatenciesMs;
+  const lensMs = server.lensMs.slice(-refreshes);
+  await server.conn.sendRequest('perfLens/endSession', { sessionId: session.sessionId, graceMs: 2000 });
+  await server.stop();
+  return {
+    name,
+    functionsPerDelta: perDelta,
+    deltasPerSecond: round(deltas / ((b.at - a.at) / 1000), 1),
+    ...pct(a, b),
+    refreshesPerSecond: round(refreshes / ((b.at - a.at) / 1000), 2),
+    refreshLatencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: quantile(lat, 1) },
+    codeLensResponseMs: { p50: round(quantile(lensMs, 0.5) ?? NaN, 2), max: round(quantile(lensMs, 1) ?? NaN, 2) },
+    lensesPerResponse: server.lensCounts[server.lensCounts.length - 1] ?? 0,
+    serverRssMiB: round(b.stats.rss / 2 ** 20, 1),
+  };
+}
+
+async function main() {
+  const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds, functions: FILES * PER_FILE };
+  results.idle = await idle();
+  results.scenarios = [];
+  for (const [name, perDelta] of [['5% active', 250], ['20% active', 1000], ['all active', FILES * PER_FILE]]) {
+    results.scenarios.push(await scenario(name, perDelta));
+  }
+  console.log(JSON.stringify(results, null, 2));
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => fs.rmSync(tmp, { recursive: true, force: true }));

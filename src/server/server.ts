@@ -39,6 +39,8 @@ export class InsightServer {
   private readonly docs = new Documents();
   private readonly sources = new Map<string, Source>();
   private explicit: string | null = null;
+  /** file -> id of the last source that had functions in it. */
+  private readonly lastSourceByFile = new Map<string, string>();
   private shownSource: string | null = null;
   private history: RunHistory | null = null;
   private storageDir: string | null = null;
@@ -350,14 +352,32 @@ export class InsightServer {
 
   /* ------------------------------ lenses ------------------------------ */
 
+  /**
+   * The source whose numbers a file shows: the selected one; while a live session has nothing for
+   * the file yet, the finished run that last had (lenses do not blink away while new data loads;
+   * another live session's numbers are never mixed in).
+   */
+  private sourceForFile(file: string): { source: Source; functions: FunctionReport[] } | null {
+    const s = this.selected();
+    if (!s) return null;
+    if (this.shownSource !== s.id) this.selectionMaybeChanged();
+    const functions = s.functionsIn(file);
+    if (functions.length > 0 || s.state !== 'live') {
+      if (functions.length > 0) this.lastSourceByFile.set(file, s.id);
+      return { source: s, functions };
+    }
+    const previous = this.sources.get(this.lastSourceByFile.get(file) ?? '');
+    return previous && previous.state !== 'live' ? { source: previous, functions: previous.functionsIn(file) } : { source: s, functions };
+  }
+
   private codeLenses(uri: string): CodeLens[] {
     const d = this.docs.get(uri);
-    const s = this.selected();
-    if (!d || !d.file || !s) return [];
-    if (this.shownSource !== s.id) this.selectionMaybeChanged();
+    const picked = d?.file ? this.sourceForFile(d.file) : null;
+    if (!d || !picked) return [];
+    const s = picked.source;
     const lenses: CodeLens[] = [];
     const wallMs = s.wallMs();
-    for (const f of s.functionsIn(d.file)) {
+    for (const f of picked.functions) {
       if (f.calls < this.settings.lens.minCalls) continue;
       const a = this.docs.anchorFor(d, f);
       if (!a || a.lost) continue;
@@ -373,11 +393,12 @@ export class InsightServer {
 
   private hover(uri: string, line: number): Hover | null {
     const d = this.docs.get(uri);
-    const s = this.selected();
-    if (!d || !d.file || !s) return null;
+    const picked = d?.file ? this.sourceForFile(d.file) : null;
+    if (!d || !picked) return null;
+    const s = picked.source;
     // The innermost measured function starting on this line.
     let best: { f: FunctionReport; character: number; stale: boolean } | null = null;
-    for (const f of s.functionsIn(d.file)) {
+    for (const f of picked.functions) {
       const a = this.docs.anchorFor(d, f);
       if (!a || a.lost || a.line !== line) continue;
       if (!best || a.character > best.character) best = { f, character: a.character, stale: a.stale };

@@ -232,4 +232,46 @@ describe('insight server over LSP (real server process, real program)', function
     assert.ok(endA.runFile && fs.existsSync(endA.runFile));
     await assert.rejects(client.request('perfLens/endSession', { sessionId: a.sessionId }), /no live session/);
   });
+
+  it('measures a process started outside the editor through the attach file; settings change the lenses live', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-ws-attach-'));
+    try {
+      const store = path.join(ws, 'private');
+      client = TestClient.start();
+      await client.initialize(ws, { storageDir: store, settings: { perfLens: { lens: { format: '{count}x avg {avg}' } } } });
+      await client.notify('textDocument/didOpen', { textDocument: { uri: PRIMES_URI, languageId: 'javascript', version: 1, text: fs.readFileSync(PRIMES, 'utf8') } });
+      const attach = await client.waitFor('the attach file', () => (fs.existsSync(path.join(store, 'attach.json')) ? (JSON.parse(fs.readFileSync(path.join(store, 'attach.json'), 'utf8')) as P.AttachFile) : undefined));
+      // What `perf-lens run` (or a user) does with it: point the runtime at the server's socket.
+      const run = await runNode(PRIMES, {
+        NODE_OPTIONS: `--require ${path.join(ROOT, 'dist/runtime/preload.js')}`,
+        PERF_LENS_SOCKET: attach.socket,
+        PERF_LENS_TOKEN: attach.token,
+        PERF_LENS_SESSION: attach.session,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const saved = await client.waitFor('runSaved', () => notificationsOf(client!, 'runSaved')[0]);
+      assert.equal(path.dirname(saved.runFile!), path.join(ws, '.perf-lens', 'runs'));
+      let lenses = await client.request<Lens[]>('textDocument/codeLens', { textDocument: { uri: PRIMES_URI } });
+      assert.match(lensOn(lenses, 'isPrime')!.command.title, /^199,998x avg \d/);
+      assert.ok(lensOn(lenses, 'primesBelow'));
+
+      await client.notify('workspace/didChangeConfiguration', { settings: { perfLens: { lens: { minCalls: 2, format: 'n={count}' } } } });
+      lenses = await client.request<Lens[]>('textDocument/codeLens', { textDocument: { uri: PRIMES_URI } });
+      assert.equal(lensOn(lenses, 'isPrime')!.command.title, 'n=199,998');
+      assert.equal(lensOn(lenses, 'primesBelow'), undefined, 'below minCalls');
+
+      // A new session with no data yet: the finished run's lenses stay instead of blinking away.
+      const fresh = await client.request<P.StartSessionResult>('perfLens/startSession', { name: 'fresh' });
+      await client.request('perfLens/selectSession', { sessionId: fresh.sessionId });
+      lenses = await client.request<Lens[]>('textDocument/codeLens', { textDocument: { uri: PRIMES_URI } });
+      assert.equal(lensOn(lenses, 'isPrime')!.command.title, 'n=199,998');
+
+      const pruned = await client.request<P.PruneRunsResult>('perfLens/pruneRuns', { keep: 0 });
+      assert.deepEqual(pruned.deleted, [saved.runFile]);
+    } finally {
+      await client?.stop();
+      client = undefined;
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { onCleanup, runCleanups } from '../e2e/harness/cleanup';
 import { installCodeServer, installVsix } from '../e2e/harness/codeServer';
-import { EXAMPLE_WORKSPACE, REPO_ROOT, SCRIPTS_DIR, WORK_DIR, resultsDir } from '../e2e/harness/paths';
+import { EXAMPLE_WORKSPACE, REPO_ROOT, SCRIPTS_DIR, WORK_DIR, artifactsDir, resultsDir } from '../e2e/harness/paths';
 import { packageExtension } from '../e2e/harness/vsix';
 
 const SUITE_SRC = path.join(__dirname, 'suite');
@@ -29,6 +29,7 @@ async function main(): Promise<number> {
   const grep = process.argv.includes('--grep') ? process.argv[process.argv.indexOf('--grep') + 1] : undefined;
   const resultsFile = path.join(resultsDir(), 'integration.json');
   fs.rmSync(resultsFile, { force: true });
+  fs.rmSync(artifactsDir('integration'), { recursive: true, force: true }); // no stale failure pictures
   let harnessError: string | undefined;
   // On Ctrl-C the shim (which gets the signal too) stops its server and browser: wait for it
   // before this process exits. Registered first, so it runs after the other cleanups.

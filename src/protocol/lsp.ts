@@ -119,7 +119,10 @@ export interface StartSessionParams {
   includeNodeModules?: boolean;
   /** Directory relative include/exclude globs resolve against (default: the workspace folder). */
   root?: string;
-  /** The launch configuration's own NODE_OPTIONS: ours goes in front, theirs is kept. */
+  /**
+   * The NODE_OPTIONS the debuggee would get without us (the launch configuration's env, else the
+   * inherited one): ours goes in front, theirs is kept verbatim.
+   */
   nodeOptions?: string;
 }
 export interface StartSessionResult {

@@ -43,6 +43,8 @@ export class InsightServer {
   private readonly lastSourceByFile = new Map<string, string>();
   private shownSource: string | null = null;
   private history: RunHistory | null = null;
+  /** The (first) workspace folder: runs are saved under it, paths shown relative to it. */
+  private root: string | null = null;
   private storageDir: string | null = null;
   private attachSession: LiveSession | null = null;
   private refreshSupported = false;
@@ -98,6 +100,7 @@ export class InsightServer {
 
   private initialize(params: InitializeParams): InitializeResult {
     const root = workspaceRootOf(params);
+    this.root = root;
     this.history = root ? new RunHistory(root) : null;
     this.refreshSupported = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     const opts = (params.initializationOptions ?? {}) as P.InitializationOptions;
@@ -219,7 +222,7 @@ export class InsightServer {
         include: p.include,
         exclude: p.exclude,
         includeNodeModules: p.includeNodeModules,
-        root: p.root ?? this.history?.dir.replace(/[\\/]\.perf-lens[\\/]runs$/, ''),
+        root: p.root ?? this.root ?? undefined,
       }),
       NODE_OPTIONS: buildNodeOptions(p.nodeOptions, preload),
     };
@@ -347,7 +350,7 @@ export class InsightServer {
   }
 
   private workspaceRoot(): string | undefined {
-    return this.history ? path.dirname(path.dirname(this.history.dir)) : undefined;
+    return this.root ?? undefined;
   }
 
   /* ------------------------------ lenses ------------------------------ */
@@ -430,9 +433,23 @@ export class InsightServer {
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
       fs.renameSync(tmp, file);
+      // Also when the client goes away without a shutdown (the library exits when its parent dies).
+      process.once('exit', () => this.removeAttachFile());
       this.connection.console.log(`Perf Lens: attach socket ready; details in ${file}`);
     } catch (err) {
       this.connection.console.warn(`Perf Lens: no attach socket: ${(err as Error).message}`);
+    }
+  }
+
+  /** Removes the attach file if it is still ours (another window may share the directory). */
+  private removeAttachFile(): void {
+    if (!this.storageDir || !this.attachSession) return;
+    const file = path.join(this.storageDir, P.ATTACH_FILE_NAME);
+    try {
+      const content = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<P.AttachFile>;
+      if (content.pid === process.pid) fs.rmSync(file, { force: true });
+    } catch {
+      // Already gone or unreadable: nothing of ours to remove.
     }
   }
 
@@ -467,9 +484,7 @@ export class InsightServer {
 
   async shutdown(): Promise<void> {
     this.refresh.dispose();
-    if (this.storageDir && this.attachSession) {
-      fs.rmSync(path.join(this.storageDir, P.ATTACH_FILE_NAME), { force: true });
-    }
+    this.removeAttachFile();
     for (const s of [...this.sources.values()]) {
       if (!(s instanceof LiveSession)) continue;
       // Data of sessions still running when the editor closes is saved, not lost.

@@ -114,6 +114,8 @@ export class LiveSession implements Source {
   private readonly fileVersions = new Map<string, number>();
   private readonly cache = new Map<string, { version: number; functions: FunctionReport[] }>();
   private functionCount = 0;
+  /** cwd of the first process that connected (the report's run.cwd). */
+  private rootCwd: string | undefined;
 
   private constructor(
     readonly id: string,
@@ -201,7 +203,7 @@ export class LiveSession implements Source {
     const root = [...this.processes.values()].sort((a, b) => a.connId - b.connId)[0];
     return this.builder.build({
       command: root ? root.argv : [this.name],
-      cwd: process.cwd(),
+      cwd: this.rootCwd ?? process.cwd(),
       startedAt: this.startedAt,
       wallMs: this.wallMs(),
       exitCode: exit.exitCode ?? root?.exitCode ?? null,
@@ -221,6 +223,7 @@ export class LiveSession implements Source {
     this.cache.clear();
     this.functionCount = 0;
     this.deltasReceived = 0;
+    this.rootCwd = undefined;
     this.startedAt = Date.now();
   }
 
@@ -232,7 +235,10 @@ export class LiveSession implements Source {
     this.builder.accept(conn.id, msg);
     switch (msg.type) {
       case 'hello': {
-        if (this.processes.size === 0 && this.attach) this.startedAt = Date.now();
+        if (this.processes.size === 0) {
+          if (this.attach) this.startedAt = Date.now();
+          this.rootCwd = typeof msg.cwd === 'string' ? msg.cwd : undefined;
+        }
         this.processes.set(conn.id, {
           connId: conn.id,
           pid: msg.pid,

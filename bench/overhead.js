@@ -195,7 +195,7 @@ async function measure(file, variants, extraArgs) {
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['what', 'measured', 'target', 'notes'][i].length));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(`Perf Lens runtime overhead (node ${process.version}, ${os.cpus().length} CPUs, median of ${rounds})\n`);
+  console.log(`Perf Lens runtime overhead (node ${process.version}, ${os.cpus().length} CPUs, process CPU time, best of ${rounds} interleaved rounds)\n`);
   console.log(line(['what', 'measured', 'target', 'notes']));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

@@ -24,6 +24,8 @@ import { RefreshThrottle } from './refresh';
 import { RunHistory } from './run-history';
 import { LiveSession, RunSource, type LiveSessionEvents, type Source } from './sources';
 
+const REFRESH_INTERVAL_MS = 800;
+
 /** dist/server.js -> dist/runtime/preload.js */
 export function preloadPath(): string {
   return path.join(__dirname, 'runtime', 'preload.js');
@@ -53,9 +55,10 @@ export class InsightServer {
   private readonly events: LiveSessionEvents;
 
   constructor(private readonly connection: Connection) {
+    // 800 ms between refreshes: new data shows within ~1 s even when timers run late on a busy machine.
     this.refresh = new RefreshThrottle(() => {
       if (this.refreshSupported) void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
-    });
+    }, REFRESH_INTERVAL_MS);
     this.events = {
       onData: (session, files, at) => this.onData(session, files, at),
       onChange: (change) => void this.connection.sendNotification(P.SessionChanged, change),

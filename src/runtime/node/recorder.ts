@@ -1,7 +1,7 @@
 /**
  * The recorder: what transformed code calls (abi.ts FileRecorder) and the explicit API uses.
- * Aggregates in-process into typed arrays indexed by function id; `cut()` returns what changed
- * since the previous cut and zeroes the interval counters. Nothing here does I/O.
+ * Aggregates in-process into per-file typed arrays indexed by the local function index; `cut()`
+ * returns what changed since the previous cut and zeroes the interval counters. No I/O here.
  *
  * Hot path: no allocation per call, a clock read only for timed calls. An untimed call costs one
  * decrement: calls are not counted separately but derived from the sampling countdown (calls =

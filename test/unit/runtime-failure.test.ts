@@ -44,6 +44,28 @@ describe('runtime: failures leave the program running, with one warning', functi
     }
   });
 
+  it('an ES module the transform cannot handle (hooks thread): one warning naming it, the rest measured', async () => {
+    const collector = await new Collector().listen();
+    try {
+      const bare = await node(['esm-unparsable.mjs']);
+      const inst = await node(['esm-unparsable.mjs'], { runtime: { socket: collector.socketPath, mode: 'full' } });
+      assert.equal(inst.stdout, bare.stdout);
+      assert.equal(inst.code, 0);
+      const ours = inst.stderr.split('\n').filter((l) => l.startsWith('perf-lens'));
+      assert.equal(ours.length, 1, `one warning: ${inst.stderr}`);
+      assert.match(ours[0], /esm-unparsable\.mjs runs unmeasured: the instrumentation failed \(/);
+      // Node's own deprecation warning for `assert` is printed either way.
+      assert.equal(inst.stderr.split('\n').filter((l) => !l.startsWith('perf-lens')).join('\n').replace(/\(node:\d+\)/, ''), bare.stderr.replace(/\(node:\d+\)/, ''));
+      await collector.settle(1);
+      const conn = collector.connections[0];
+      assert.equal(conn.calls('triple'), 1, 'the imported module is measured');
+      assert.equal(conn.calls('notMeasured'), 0);
+      assert.equal(conn.warnings().length, 1);
+    } finally {
+      await collector.close();
+    }
+  });
+
   it('bad settings: one warning each, defaults used, the program runs', async () => {
     const inst = await node(['exits.js', 'normal'], { env: { PERF_LENS_MODE: 'fastest', PERF_LENS_SAMPLE_EVERY: 'x' }, runtime: {} });
     assert.equal(inst.code, 0);

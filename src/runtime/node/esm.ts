@@ -10,7 +10,7 @@
 import * as path from 'path';
 import Module from 'module';
 import { pathToFileURL } from 'url';
-import { MessageChannel } from 'worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import type { HooksData } from './hooks';
 import type { ScopeOptions } from './scope';
 
@@ -23,17 +23,19 @@ export function isHooksThread(env: NodeJS.ProcessEnv): boolean {
   return env[HOOKS_THREAD_MARKER] === '1';
 }
 
+/** Installs the hooks; returns a function that synchronously drains pending hook warnings (for exit). */
 export function installEsmHooks(opts: {
   scope: ScopeOptions;
   cacheDir: string | null | undefined;
   onWarning: (message: string, file?: string) => void;
-}): void {
+}): () => void {
   const mod = Module as unknown as { register?: Register; syncBuiltinESMExports(): void };
   const original = mod.register;
   if (typeof original !== 'function') throw new Error('module.register is not available');
   const hooksUrl = pathToFileURL(path.join(__dirname, 'hooks.mjs')).href;
   let generation = 0;
   let registering = false;
+  let warningsPort: MessagePort | undefined;
 
   const registerOurs = (): void => {
     generation++;
@@ -43,6 +45,7 @@ export function installEsmHooks(opts: {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (m: { message: string; file?: string }) => opts.onWarning(m.message, m.file));
       port1.unref();
+      warningsPort = port1;
       data.port = port2;
       transferList.push(port2);
     }
@@ -71,4 +74,11 @@ export function installEsmHooks(opts: {
   };
   // ESM `import { register } from 'node:module'` reads the synced builtin exports.
   mod.syncBuiltinESMExports();
+  return () => {
+    // A program can end before the port's messages are delivered: take them synchronously.
+    for (let m = warningsPort && receiveMessageOnPort(warningsPort); m; m = receiveMessageOnPort(warningsPort!)) {
+      const w = m.message as { message: string; file?: string };
+      opts.onWarning(w.message, w.file);
+    }
+  };
 }

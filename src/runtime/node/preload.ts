@@ -30,7 +30,7 @@ function main(): void {
     runtime.warnings.warn(`CommonJS modules run unmeasured: ${(err as Error).message}`, undefined, 'cjs-hook');
   }
   try {
-    installEsmHooks({
+    const drainHookWarnings = installEsmHooks({
       scope: {
         includeNodeModules: config.includeNodeModules,
         include: config.include,
@@ -41,6 +41,7 @@ function main(): void {
       cacheDir: config.cacheDir,
       onWarning: (message, file) => runtime.warnings.warn(message, file),
     });
+    runtime.beforeFinal(drainHookWarnings);
   } catch (err) {
     runtime.warnings.warn(`ES modules run unmeasured: ${(err as Error).message}`, undefined, 'esm-hook');
   }

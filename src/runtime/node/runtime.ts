@@ -28,6 +28,8 @@ export interface Runtime {
   transformFile: (code: string, filename: string, format: 'commonjs' | 'module') => string;
   /** Cuts and ships a delta now. */
   flush: () => void;
+  /** Runs `fn` (synchronously) just before the final flush at exit. */
+  beforeFinal: (fn: () => void) => void;
 }
 
 const line = (m: RuntimeMessage): string => `${JSON.stringify(m)}\n`;
@@ -109,7 +111,15 @@ export function startRuntime(config: RuntimeConfig): Runtime {
   const timer = setInterval(flush, config.flushIntervalMs);
   timer.unref();
 
+  const finalHooks: (() => void)[] = [];
   installExitHooks((reason, exitCode) => {
+    for (const fn of finalHooks) {
+      try {
+        fn();
+      } catch {
+        // a failing hook must not cost the final flush
+      }
+    }
     clearInterval(timer);
     sampler?.stop();
     if (!transport) return;
@@ -151,7 +161,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
   // Called by the editor (Debug: evaluate in the paused target) when the debugger stops.
   Object.defineProperty(globalThis, '__perfLensPause', { value: () => recorder.pause(), configurable: true, writable: true, enumerable: false });
 
-  return { config, recorder, warnings, inScope, transport, transformFile, flush };
+  return { config, recorder, warnings, inScope, transport, transformFile, flush, beforeFinal: (fn) => finalHooks.push(fn) };
 }
 
 function firstLine(err: unknown): string {

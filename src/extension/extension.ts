@@ -1,13 +1,27 @@
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { PerfLensDebugInjection } from './debugInjection';
+import { InsightClient } from './insightClient';
 import { RUN_CURRENT_FILE_COMMAND, runCurrentFile } from './runCurrentFile';
 
-/** Perf Lens extension entry point: stays cheap; each feature registers its own pieces here. */
+/**
+ * Perf Lens extension entry point: stays cheap. Activated by a Node debug launch, a Perf Lens command,
+ * or a workspace with saved runs; the insight server starts right after, without blocking activation.
+ */
 export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Perf Lens');
+  const insight = new InsightClient(context, output);
   context.subscriptions.push(
+    output,
+    { dispose: () => void insight.dispose() },
+    new PerfLensDebugInjection(insight),
     vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath)),
   );
+  registerCommands(context, insight);
+  // Lenses of saved runs show as soon as a file opens; errors are shown to the user by start().
+  if (vscode.workspace.isTrusted) setTimeout(() => void insight.start().catch(() => undefined), 0);
 }
 
 export function deactivate(): void {
-  // Everything registered is disposed through context.subscriptions.
+  // Everything registered (the language client too) is disposed through context.subscriptions.
 }

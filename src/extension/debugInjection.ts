@@ -1,0 +1,148 @@
+import * as vscode from 'vscode';
+import * as P from '../protocol/lsp';
+import type { InsightClient } from './insightClient';
+import { readSettings } from './settings';
+
+/** The configuration key that marks a launch we injected into: the server session id. */
+export const SESSION_KEY = '__perfLensSession';
+/** Whether the user's configuration set showAsyncStacks, noted before js-debug adds its default. */
+const ASYNC_STACKS_KEY = '__perfLensUserAsyncStacks';
+/** Evaluated in the paused debuggee: the runtime stops timing calls that span the pause. */
+export const PAUSE_EXPRESSION = 'globalThis.__perfLensPause?.()';
+
+/** js-debug's own child session (one per process) carries these; it is never injected into. */
+export function isJsDebugChild(config: vscode.DebugConfiguration): boolean {
+  return config.__pendingTargetId !== undefined || config.__parentId !== undefined;
+}
+
+/**
+ * Measures Node launches from VS Code's debugger: before js-debug starts the program, asks the insight
+ * server for a session and merges its env (NODE_OPTIONS with our preload, PERF_LENS_* vars) into the
+ * launch configuration. Registered for `node` and `pwa-node`: a launch.json `node` configuration
+ * becomes `pwa-node` and only then reaches resolveDebugConfigurationWithSubstitutedVariables.
+ */
+export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider, vscode.Disposable {
+  /** Debug session id (the parent js-debug session) -> server session id. */
+  private readonly measured = new Map<string, string>();
+  private warnedAsyncStacks = false;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly insight: InsightClient) {
+    for (const type of ['node', 'pwa-node']) this.subscriptions.push(vscode.debug.registerDebugConfigurationProvider(type, this));
+    this.subscriptions.push(
+      vscode.debug.onDidStartDebugSession((s) => this.onStart(s)),
+      vscode.debug.onDidTerminateDebugSession((s) => void this.onTerminate(s)),
+      vscode.debug.registerDebugAdapterTrackerFactory('pwa-node', { createDebugAdapterTracker: (s) => this.tracker(s) }),
+    );
+  }
+
+  /** Server session of a debug session or of the js-debug session it belongs to. */
+  serverSessionOf(session: vscode.DebugSession | undefined): string | undefined {
+    for (let s = session; s; s = s.parentSession) {
+      const id = this.measured.get(s.id) ?? (isJsDebugChild(s.configuration) ? undefined : (s.configuration[SESSION_KEY] as string | undefined));
+      if (id) return id;
+    }
+    return undefined;
+  }
+
+  async resolveDebugConfigurationWithSubstitutedVariables(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
+    if (config.request !== 'launch' || isJsDebugChild(config) || config[SESSION_KEY] !== undefined) return config;
+    const settings = readSettings(folder?.uri);
+    if (!settings.enable || !settings.debugEnable || !vscode.workspace.isTrusted) return config;
+    const env = { ...((config.env ?? {}) as Record<string, string | null>) };
+    const userNodeOptions = env.NODE_OPTIONS !== undefined ? (env.NODE_OPTIONS ?? '') : process.env.NODE_OPTIONS;
+    let started: P.StartSessionResult;
+    try {
+      started = await this.insight.request<P.StartSessionResult>(P.StartSession, {
+        name: typeof config.name === 'string' && config.name ? config.name : 'Debug session',
+        mode: settings.mode,
+        include: settings.include.length ? settings.include : undefined,
+        exclude: settings.exclude.length ? settings.exclude : undefined,
+        includeNodeModules: settings.includeNodeModules,
+        root: folder?.uri.fsPath,
+        nodeOptions: userNodeOptions,
+      } satisfies P.StartSessionParams);
+    } catch (err) {
+      // The program still runs, unmeasured; the user has been told why (start failure) or is told now.
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.insight.running) void vscode.window.showWarningMessage(`Perf Lens: not measuring "${String(config.name)}": ${message}`);
+      return config;
+    }
+    config.env = { ...env, ...started.env };
+    config[SESSION_KEY] = started.sessionId;
+    if (!this.userSetAsyncStacks(folder, config)) {
+      // js-debug's async stack tracking makes every await much slower: timings would be inflated.
+      config.showAsyncStacks = false;
+    } else if (config.showAsyncStacks !== false && !this.warnedAsyncStacks) {
+      this.warnedAsyncStacks = true;
+      void vscode.window.showWarningMessage(`Perf Lens: "${String(config.name)}" sets showAsyncStacks, which slows down every await: async timings are inflated. Remove it (or set it to false) for accurate numbers.`);
+    }
+    this.insight.output.appendLine(`measuring debug launch "${String(config.name)}" as session ${started.sessionId}`);
+    return config;
+  }
+
+  /**
+   * Did the user set showAsyncStacks? js-debug fills in its default (true) before we see the resolved
+   * configuration, so look where the user writes it: the configuration as first resolved (while it is
+   * still a `node` one, before js-debug's defaults), else launch.json.
+   */
+  private userSetAsyncStacks(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): boolean {
+    const seen = config[ASYNC_STACKS_KEY] as boolean | undefined;
+    if (seen !== undefined) return seen;
+    const launches = vscode.workspace.getConfiguration('launch', folder?.uri).get<unknown[]>('configurations') ?? [];
+    return launches.some((c) => typeof c === 'object' && c !== null && (c as { name?: unknown }).name === config.name && 'showAsyncStacks' in c);
+  }
+
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration {
+    // Still of type `node`: js-debug has not applied its defaults yet.
+    if (config.type === 'node' && config[ASYNC_STACKS_KEY] === undefined) config[ASYNC_STACKS_KEY] = 'showAsyncStacks' in config;
+    return config;
+  }
+
+  private onStart(session: vscode.DebugSession): void {
+    const id = session.configuration[SESSION_KEY] as string | undefined;
+    if (id && !isJsDebugChild(session.configuration) && ![...this.measured.values()].includes(id)) this.measured.set(session.id, id);
+  }
+
+  private async onTerminate(session: vscode.DebugSession): Promise<void> {
+    const id = this.measured.get(session.id);
+    if (!id) return;
+    this.measured.delete(session.id);
+    try {
+      const result = await this.insight.request<P.EndSessionResult>(P.EndSession, { sessionId: id } satisfies P.EndSessionParams);
+      if (result.runFile) this.insight.output.appendLine(`run of "${session.name}" saved to ${result.runFile}`);
+    } catch (err) {
+      this.insight.output.appendLine(`ending session ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Tells the runtime when the debugger stopped the program, so the pause is not timed. */
+  private tracker(session: vscode.DebugSession): vscode.DebugAdapterTracker | undefined {
+    return {
+      onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
+        if (message.type !== 'event' || message.event !== 'stopped' || !this.serverSessionOf(session)) return;
+        void this.notePause(session, message.body?.threadId);
+      },
+    };
+  }
+
+  private async notePause(session: vscode.DebugSession, threadId: number | undefined): Promise<void> {
+    try {
+      let frameId: number | undefined;
+      if (threadId !== undefined) {
+        const trace = (await session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 1 })) as { stackFrames?: { id: number }[] };
+        frameId = trace.stackFrames?.[0]?.id;
+      }
+      await session.customRequest('evaluate', { expression: PAUSE_EXPRESSION, frameId, context: 'repl' });
+    } catch (err) {
+      this.insight.output.appendLine(`could not tell the runtime about a pause: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,115 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  CodeLensRequest,
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import * as P from '../protocol/lsp';
+import { serverSettings } from './settings';
+
+/** JS/TS files on disk: the documents the insight server puts lenses and hovers on. */
+export const DOCUMENT_SELECTOR = ['javascript', 'typescript', 'javascriptreact', 'typescriptreact'].map((language) => ({ scheme: 'file', language }));
+
+/**
+ * The insight language server (dist/server.js), started on first use. All Perf Lens state (sessions,
+ * runs, lenses, hovers) lives there; this class only starts it, forwards settings and sends requests.
+ */
+export class InsightClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private lensesHidden = false;
+  private readonly sessionChanged = new vscode.EventEmitter<P.SessionChangedParams>();
+  /** perfLens/sessionChanged notifications of the server. */
+  readonly onSessionChanged = this.sessionChanged.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext, readonly output: vscode.OutputChannel) {
+    this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('perfLens') || this.client?.state !== State.Running) return;
+      void this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: serverSettings() });
+    }));
+  }
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** Starts the server once; rejects (after telling the user) when it cannot start. */
+  start(): Promise<LanguageClient> {
+    this.starting ??= this.create().catch((err: unknown) => {
+      this.starting = undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      this.output.appendLine(`insight server failed to start: ${message}`);
+      void vscode.window.showErrorMessage(`Perf Lens: the insight server did not start (${message}). Lenses and debug timings are off; see the "Perf Lens" output.`, 'Show Output')
+        .then((choice) => { if (choice) this.output.show(); });
+      throw err;
+    });
+    return this.starting;
+  }
+
+  async request<R>(method: string, params?: unknown): Promise<R> {
+    const client = await this.start();
+    return client.sendRequest<R>(method, params);
+  }
+
+  /** Hides or shows every Perf Lens lens (the server keeps computing them). */
+  setLensesHidden(hidden: boolean): void {
+    this.lensesHidden = hidden;
+    this.refreshLenses();
+  }
+
+  get lensesAreHidden(): boolean {
+    return this.lensesHidden;
+  }
+
+  private refreshLenses(): void {
+    if (!this.client) return;
+    const feature = this.client.getFeature(CodeLensRequest.method);
+    for (const doc of vscode.workspace.textDocuments) feature.getProvider(doc)?.onDidChangeCodeLensEmitter.fire();
+  }
+
+  private async create(): Promise<LanguageClient> {
+    const module = this.context.asAbsolutePath(path.join('dist', 'server.js'));
+    if (!fs.existsSync(module)) throw new Error(`${module} is missing; reinstall the extension (or run "npm run build" in a checkout)`);
+    const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: DOCUMENT_SELECTOR,
+      outputChannel: this.output,
+      initializationOptions: { storageDir: storage, settings: serverSettings() } satisfies P.InitializationOptions,
+      middleware: {
+        provideCodeLenses: (document, token, next) => (this.lensesHidden ? [] : next(document, token)),
+      },
+    };
+    const client = new LanguageClient('perfLens', 'Perf Lens', serverOptions, clientOptions);
+    this.client = client;
+    await client.start();
+    client.onNotification(P.SessionChanged, (p: P.SessionChangedParams) => {
+      this.output.appendLine(p.message);
+      this.sessionChanged.fire(p);
+    });
+    const protocol = (client.initializeResult?.capabilities.experimental as { perfLens?: { protocol?: number } } | undefined)?.perfLens?.protocol;
+    if (protocol !== P.LSP_PROTOCOL_VERSION) {
+      await client.stop();
+      throw new Error(`the server speaks Perf Lens protocol ${String(protocol)}, this extension ${P.LSP_PROTOCOL_VERSION}`);
+    }
+    return client;
+  }
+
+  async dispose(): Promise<void> {
+    for (const d of this.subscriptions) d.dispose();
+    this.sessionChanged.dispose();
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isRunning()) await client.stop();
+  }
+}

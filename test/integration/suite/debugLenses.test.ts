@@ -1,0 +1,141 @@
+// Live CodeLens from debug sessions: js-debug launches examples/primes programs (CommonJS, ES module,
+// TypeScript through tsx) with the runtime injected by Perf Lens; the insight server's lenses and
+// saved runs, as the real extension host sees them.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { FunctionDetailsResult, ShowDetailsArgs } from '../../../src/protocol/lsp';
+import { closeEverything, examplePath, nextEvent, openInEditor, workspaceFolder } from './helpers';
+
+const LENS_TITLE = /^avg .* · p95 .* · 199,998 calls/;
+const runsDir = () => examplePath('.perf-lens', 'runs');
+
+function runFiles(): string[] {
+  return fs.existsSync(runsDir()) ? fs.readdirSync(runsDir()).filter((f) => f.endsWith('.json')).sort() : [];
+}
+
+async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+}
+
+/** Polls the lenses of the file until one on `line` has a title matching `title`. */
+async function waitForLens(uri: vscode.Uri, line: number, title: RegExp, ms = 60_000): Promise<vscode.CodeLens> {
+  const deadline = Date.now() + ms;
+  let seen: string[] = [];
+  for (;;) {
+    const lenses = await lensesOf(uri);
+    const lens = lenses.find((l) => l.range.start.line === line && title.test(l.command?.title ?? ''));
+    if (lens) return lens;
+    seen = lenses.map((l) => `${l.range.start.line}: ${l.command?.title ?? '(no command)'}`);
+    if (Date.now() > deadline) throw new Error(`no lens matching ${String(title)} on line ${line} of ${uri.fsPath} within ${ms} ms; lenses: ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Debugs `config` to its end; resolves with the (parent) session once it terminated. */
+async function debugToEnd(config: vscode.DebugConfiguration, ms = 90_000): Promise<vscode.DebugSession> {
+  const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === config.name && !s.parentSession, `debug session "${String(config.name)}" to start`);
+  assert.equal(await vscode.debug.startDebugging(workspaceFolder(), config), true, 'startDebugging');
+  const session = await started;
+  await nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, `debug session "${String(config.name)}" to end`, ms);
+  return session;
+}
+
+const launch = (name: string, program: string, extra: Record<string, unknown> = {}): vscode.DebugConfiguration =>
+  ({ type: 'node', request: 'launch', name, program: examplePath(program), console: 'internalConsole', ...extra });
+
+describe('Live CodeLens from debug sessions', function () {
+  this.timeout(180_000);
+  beforeEach(closeEverything);
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await closeEverything();
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+  });
+
+  it('debugging main.js (CommonJS) shows isPrime timings, saves the run, and lenses follow edits', async () => {
+    const editor = await openInEditor(examplePath('main.js'));
+    const uri = editor.document.uri;
+    const before = runFiles();
+    const session = await debugToEnd(launch('Perf Lens IT: main.js', 'main.js'));
+    assert.equal(session.configuration.showAsyncStacks, false, 'showAsyncStacks turned off for the measured launch');
+    assert.match(String((session.configuration.env as Record<string, string>).NODE_OPTIONS), /preload\.js/);
+    await waitForLens(uri, 3, LENS_TITLE);
+    // The run is saved when the session ends (EndSession).
+    const deadline = Date.now() + 20_000;
+    while (runFiles().filter((f) => !before.includes(f)).length === 0) {
+      assert.ok(Date.now() < deadline, `no new run file in ${runsDir()} (had ${before.join(', ')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const saved = JSON.parse(fs.readFileSync(path.join(runsDir(), runFiles().filter((f) => !before.includes(f)).pop()!), 'utf8')) as { functions?: { name: string; calls: number }[] };
+    assert.equal(saved.functions?.find((f) => f.name === 'isPrime')?.calls, 199_998, 'isPrime calls in the saved run');
+
+    // Two lines inserted above: the lens moves down with the function.
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), '// one\n// two\n'));
+    await waitForLens(uri, 5, LENS_TITLE, 20_000);
+    // The function's own text changes: its numbers are marked stale.
+    const body = editor.document.lineAt(6); // `  if (n < 2) return false;`
+    assert.match(body.text, /n < 2/);
+    await editor.edit((b) => b.replace(body.range, '  if (n < 3) return n === 2;'));
+    await waitForLens(uri, 5, /^~ avg .* · 199,998 calls/, 20_000);
+  });
+
+  it('debugging main.mjs (ES module) shows isPrime timings', async () => {
+    const { document } = await openInEditor(examplePath('main.mjs'));
+    await debugToEnd(launch('Perf Lens IT: main.mjs', 'main.mjs'));
+    await waitForLens(document.uri, 3, LENS_TITLE);
+  });
+
+  it('debugging main.ts through tsx (runtimeExecutable) shows isPrime timings in the TypeScript source', async () => {
+    const { document } = await openInEditor(examplePath('main.ts'));
+    const tsx = path.resolve(workspaceFolder().uri.fsPath, '..', '..', 'node_modules', '.bin', 'tsx');
+    await debugToEnd(launch('Perf Lens IT: main.ts', 'main.ts', { runtimeExecutable: tsx }));
+    await waitForLens(document.uri, 3, LENS_TITLE);
+  });
+
+  it('the lens click (perfLens.showDetails) returns and shows the full details', async () => {
+    const { document } = await openInEditor(examplePath('main.js'));
+    await debugToEnd(launch('Perf Lens IT: details', 'main.js'));
+    const lens = await waitForLens(document.uri, 3, LENS_TITLE);
+    assert.equal(lens.command?.command, 'perfLens.showDetails');
+    const details = await vscode.commands.executeCommand<FunctionDetailsResult & { document: string }>('perfLens.showDetails', ...(lens.command?.arguments as [ShowDetailsArgs]));
+    assert.equal(details.function?.name, 'isPrime');
+    assert.equal(details.function?.calls, 199_998);
+    assert.match(details.markdown, /isPrime/);
+    const shown = await vscode.workspace.openTextDocument(vscode.Uri.parse(details.document));
+    assert.equal(shown.uri.scheme, 'perf-lens-details');
+    assert.match(shown.getText(), /\| calls \| 199,998 \|/);
+    assert.ok(vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => /isPrime/.test(t.label))), 'a preview tab for isPrime');
+  });
+
+  it('time stopped at a breakpoint does not count: a 2 s pause inside `get mean` leaves its max < 1 s', async () => {
+    const { document } = await openInEditor(examplePath('main.js'));
+    const meanLine = document.getText().split('\n').findIndex((l) => l.includes('return this.values.reduce'));
+    assert.ok(meanLine > 0);
+    // Only the first of the two calls stops; the second is timed normally.
+    const bp = new vscode.SourceBreakpoint(new vscode.Location(document.uri, new vscode.Position(meanLine, 0)), true, undefined, '==1');
+    vscode.debug.addBreakpoints([bp]);
+    let stops = 0;
+    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('pwa-node', {
+      createDebugAdapterTracker: (s) => ({
+        onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number } }) => {
+          if (m.type !== 'event' || m.event !== 'stopped') return;
+          stops++;
+          setTimeout(() => void s.customRequest('continue', { threadId: m.body?.threadId }), 2_000);
+        },
+      }),
+    });
+    try {
+      await debugToEnd(launch('Perf Lens IT: pause', 'main.js'));
+    } finally {
+      tracker.dispose();
+    }
+    assert.equal(stops, 1, 'stopped once at the breakpoint');
+    const lens = await waitForLens(document.uri, meanLine - 1, /· 2 calls/);
+    const details = await vscode.commands.executeCommand<FunctionDetailsResult & { document: string }>('perfLens.showDetails', ...(lens.command?.arguments as [ShowDetailsArgs]));
+    assert.equal(details.function?.calls, 2);
+    const max = details.function?.maxMs ?? 0;
+    assert.ok(max < 1_000, `max of mean is ${max} ms: the 2 s pause was counted`);
+  });
+});

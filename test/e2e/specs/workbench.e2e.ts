@@ -43,6 +43,46 @@ describe('Perf Lens in the VS Code workbench', function () {
     await wb.waitUntilNotDebugging();
   });
 
+  it('F5 on main.js shows live timings as a CodeLens over isPrime', async () => {
+    const wb = workbench();
+    await wb.runCommand('Perf Lens: Clear'); // forget earlier runs: the lens must come from this launch
+    await wb.openFromExplorer('main.js');
+    const isPrimeLine = wb.page.locator('.monaco-editor .view-line', { hasText: 'function isPrime(n)' });
+    const lenses = wb.page.locator('.monaco-editor .codelens-decoration', { hasText: /avg .* · p95 .* · [\d,]+ calls/ });
+    await lenses.first().waitFor({ state: 'detached', timeout: 15_000 });
+    await isPrimeLine.click();
+    await wb.page.keyboard.press('F5');
+    await wb.expectText(lenses, /avg .* · p95 .* · [\d,]+ calls/, 60_000);
+    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+    await wb.waitUntilNotDebugging();
+    // The lens that sits right above `function isPrime(n)` (lenses are view zones above their line).
+    const line = (await isPrimeLine.boundingBox())!;
+    const above = [];
+    for (const lens of await lenses.all()) {
+      const box = await lens.boundingBox();
+      if (box && Math.abs(box.y + box.height - line.y) < line.height) above.push(await lens.innerText());
+    }
+    if (above.length !== 1 || !/ 199,998 calls/.test(above[0])) throw new Error(`expected one lens "... 199,998 calls" over isPrime, found ${JSON.stringify(above)}`);
+  });
+
+  it('hovering isPrime shows its full timings', async () => {
+    const wb = workbench();
+    const name = wb.page.locator('.monaco-editor .view-line', { hasText: 'function isPrime(n)' }).locator('span', { hasText: /^isPrime$/ }).first();
+    const hover = wb.page.locator('.monaco-hover-content', { hasText: 'isPrime' });
+    for (let attempt = 0; ; attempt++) {
+      await name.hover();
+      try {
+        await hover.filter({ hasText: /199,998 calls/ }).first().waitFor({ timeout: 10_000 });
+        break;
+      } catch (err) {
+        if (attempt === 2) throw err;
+        await wb.page.mouse.move(0, 0); // hovers reappear only after the pointer leaves
+      }
+    }
+    await wb.expectText(hover, /p95/);
+    await wb.expectText(hover, /total .* of run/);
+  });
+
   it('refuses to run a file that is not JavaScript, with a notification saying why', async () => {
     const wb = workbench();
     if (!(await (await wb.explorerRow('launch.json')).isVisible())) await (await wb.explorerRow('.vscode')).click(); // expand

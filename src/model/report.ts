@@ -182,10 +182,14 @@ export interface Report {
 /* ------------------------------------------------------------------------------------------ */
 
 /**
- * Sums of deltas plus an estimate of the total time of ALL calls. Each delta is extrapolated on
- * its own (the runtime's sampling rate changes over time, so one global ratio would over-weight
- * the fully timed first calls), using the runtime's weighted estimate when it sends one; calls of
- * deltas in which nothing was timed are costed at the overall mean at the end.
+ * Sums of deltas plus an estimate of the total time of ALL calls. When the runtime sends its
+ * weighted estimate (each timed call weighted by the sampling period it stands for), those are
+ * summed: unbiased whatever the sampling rate did over time. Otherwise each delta is extrapolated
+ * on its own (one global ratio would over-weight the fully timed first calls of adaptive mode),
+ * and calls of deltas in which nothing was timed are costed at the overall mean at the end.
+ * A call is counted by the delta in which it started and timed by the one in which it ended, so
+ * one delta may time more calls than it counts (an async call spanning a cut); over the whole run
+ * timed ≤ calls.
  */
 class Totals {
   calls = 0;
@@ -200,7 +204,7 @@ class Totals {
 
   add(d: DeltaLike): void {
     const calls = nonNegative(d.calls);
-    const timed = Math.min(nonNegative(d.timed), calls);
+    const timed = nonNegative(d.timed);
     const totalNs = nonNegative(d.totalNs);
     const selfNs = typeof d.selfNs === 'number' ? nonNegative(d.selfNs) : undefined;
     this.calls += calls;
@@ -211,15 +215,18 @@ class Totals {
       this.selfNs += selfNs;
       this.hasSelf = true;
     }
-    if (timed === 0) {
+    if (typeof d.estTotalNs === 'number') {
+      this.estNs += nonNegative(d.estTotalNs);
+      this.estSelfNs += typeof d.estSelfNs === 'number' ? nonNegative(d.estSelfNs) : (selfNs ?? 0);
+    } else if (timed === 0) {
       this.untimedCalls += calls;
-    } else if (timed === calls) {
+    } else if (timed >= calls) {
       this.estNs += totalNs;
       this.estSelfNs += selfNs ?? 0;
     } else {
       const scale = calls / timed;
-      this.estNs += typeof d.estTotalNs === 'number' && d.estTotalNs >= totalNs ? d.estTotalNs : totalNs * scale;
-      this.estSelfNs += typeof d.estSelfNs === 'number' && d.estSelfNs >= 0 ? d.estSelfNs : (selfNs ?? 0) * scale;
+      this.estNs += totalNs * scale;
+      this.estSelfNs += (selfNs ?? 0) * scale;
     }
   }
 

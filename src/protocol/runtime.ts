@@ -83,7 +83,11 @@ export interface FunctionDelta {
   calls: number;
   /** Calls that threw (sync) or rejected (async). */
   errors: number;
-  /** How many of `calls` were timed (all in `full`, 1 in N when sampled, 0 in `count`). */
+  /**
+   * Calls timed in this interval (all in `full`, 1 in N when sampled, 0 in `count`). A call is
+   * counted in the delta of the interval it started in and timed in the one it ended in, so a
+   * delta may time more calls than it counts; over a whole connection timed ≤ calls.
+   */
   timed: number;
   /** Sum of the timed durations, ns. */
   totalNs: number;

@@ -49,6 +49,34 @@ describe('model/report', () => {
     ajvValidate = ajv.compile(JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as object);
   });
 
+  it('a call counted in one delta and timed in a later one (async across a cut) keeps its timing', () => {
+    const b = new ReportBuilder();
+    b.accept('c1', hello(100));
+    b.accept('c1', { type: 'functions', defs: [{ id: 0, name: 'slow', file: '/app/a.js', line: 1, column: 1, kind: 'async' }] });
+    b.accept('c1', { type: 'delta', at: 1, fns: [{ id: 0, calls: 1, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [], estTotalNs: 0 }] });
+    b.accept('c1', { type: 'delta', at: 2, fns: [delta(0, [350e6], { calls: 0, estTotalNs: 350e6 })] });
+    const report = b.build(RUN);
+    const f = report.functions[0];
+    assert.equal(f.calls, 1);
+    assert.equal(f.timedCalls, 1);
+    assert.equal(f.sampled, false);
+    assert.ok(Math.abs(f.totalMs - 350) < 1e-6, `total ${f.totalMs}`);
+    assert.ok(f.p50Ms !== null && Math.abs(f.p50Ms - 350) / 350 < 0.02, `p50 ${f.p50Ms}`);
+    assertValid(report);
+  });
+
+  it('sums the runtime\'s weighted estimates when sampling changed over time', () => {
+    const b = new ReportBuilder();
+    b.accept('c1', hello(100));
+    b.accept('c1', { type: 'functions', defs: [{ id: 0, name: 'tiny', file: '/app/a.js', line: 1, column: 1, kind: 'sync' }] });
+    // 256 cold calls fully timed at 1 µs, then 64,000 calls of which 1,000 timed (1 in 64) at 100 ns.
+    b.accept('c1', { type: 'delta', at: 1, fns: [delta(0, new Array<number>(256).fill(1000), { estTotalNs: 256_000 })] });
+    b.accept('c1', { type: 'delta', at: 2, fns: [delta(0, new Array<number>(1000).fill(100), { calls: 64_000, estTotalNs: 64 * 1000 * 100 })] });
+    const f = b.build(RUN).functions[0];
+    assert.equal(f.calls, 64_256);
+    assert.ok(Math.abs(f.totalMs - (0.256 + 6.4)) < 1e-9, `estimated total ${f.totalMs} ms`);
+  });
+
   it('merges the same function from two processes exactly and keeps the per-process split', () => {
     const b = new ReportBuilder();
     const def = { id: 0, name: 'isPrime', file: '/app/lib.js', line: 4, column: 1, kind: 'sync' as const };

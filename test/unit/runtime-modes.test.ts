@@ -74,4 +74,23 @@ describe('runtime: modes count every call; timing follows the mode', function ()
     const thrower = t.get('thrower')!;
     assert.equal(thrower.timed, thrower.calls, 'a function with < 256 calls stays fully timed');
   });
+
+  it('an async call that spans several delta cuts is counted once and timed once (to settle)', async () => {
+    const collector = await new Collector().listen();
+    try {
+      const res = await node(['async-across-cuts.js'], { runtime: { socket: collector.socketPath, mode: 'full' } });
+      assert.equal(res.stdout, 'slow done\n');
+      await collector.settle(1);
+      const t = collector.connections[0].totals();
+      const slow = t.get('slow')!;
+      assert.equal(slow.calls, 1);
+      assert.equal(slow.timed, 1, 'timed in a later delta than the one that counted it');
+      assert.ok(slow.totalNs >= 340e6 && slow.totalNs < 5e9, `time to settle ${slow.totalNs} ns`);
+      const never = t.get('never')!;
+      assert.equal(never.calls, 1);
+      assert.equal(never.timed, 0, 'a call still pending at exit is counted, not timed');
+    } finally {
+      await collector.close();
+    }
+  });
 });

@@ -111,6 +111,9 @@ class FileData {
   readonly self: Float64Array;
   readonly min: Float64Array;
   readonly max: Float64Array;
+  /** Timed durations weighted by the sampling period they stand for: unbiased totals of ALL calls. */
+  readonly estTotal: Float64Array;
+  readonly estSelf: Float64Array;
   readonly hists: (Uint32Array | undefined)[];
   // Cumulative, for sampling decisions and self-time estimates.
   readonly cumTimed: Float64Array;
@@ -138,6 +141,8 @@ class FileData {
     this.self = new Float64Array(n);
     this.min = new Float64Array(n).fill(Infinity);
     this.max = new Float64Array(n);
+    this.estTotal = new Float64Array(n);
+    this.estSelf = new Float64Array(n);
     this.hists = new Array<Uint32Array | undefined>(n).fill(undefined);
     this.cumTimed = new Float64Array(n);
     this.cumTotal = new Float64Array(n);
@@ -317,6 +322,9 @@ export class Recorder {
     fd.timed[i]++;
     fd.total[i] += ns;
     fd.self[i] += self;
+    const weight = fd.every[i] > 1 ? fd.every[i] : 1; // this call stands for `every` calls on average
+    fd.estTotal[i] += ns * weight;
+    fd.estSelf[i] += self * weight;
     if (ns < fd.min[i]) fd.min[i] = ns;
     if (ns > fd.max[i]) fd.max[i] = ns;
     const b = bucketIndex(ns);
@@ -382,8 +390,10 @@ export class Recorder {
       for (let i = 0; i < fd.n; i++) {
         const calls = fd.callsOf(i);
         const errors = fd.errors[i];
-        if (calls === 0 && errors === 0) continue;
         const timed = fd.timed[i];
+        // A call is counted when it starts and timed when it ends: a delta can time a call that an
+        // earlier one counted (an async function spanning a cut), so `timed` alone is a change too.
+        if (calls === 0 && errors === 0 && timed === 0) continue;
         const d: FunctionDelta = {
           id: fd.base + i, calls, errors, timed,
           totalNs: Math.round(fd.total[i]),
@@ -392,6 +402,10 @@ export class Recorder {
           hist: timed > 0 ? drainHist(fd.hists[i]) : [],
         };
         if (fd.kind[i] === 0 && timed > 0) d.selfNs = Math.max(0, Math.round(fd.self[i]));
+        if (this.mode !== 'count') {
+          d.estTotalNs = Math.round(fd.estTotal[i]);
+          if (fd.kind[i] === 0) d.estSelfNs = Math.max(0, Math.round(fd.estSelf[i]));
+        }
         fns.push(d);
         fd.callsDone[i] = 0;
         fd.gapLen[i] = fd.countdown[i]; // the rest of the current gap counts from here
@@ -399,6 +413,8 @@ export class Recorder {
         fd.timed[i] = 0;
         fd.total[i] = 0;
         fd.self[i] = 0;
+        fd.estTotal[i] = 0;
+        fd.estSelf[i] = 0;
         fd.min[i] = Infinity;
         fd.max[i] = 0;
       }

@@ -181,10 +181,13 @@ async function main() {
   const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds, functions: FILES * PER_FILE };
   results.idle = await idle();
   results.scenarios = [];
+  const only = arg('--only', null); // e.g. `--only all` to profile one scenario
   for (const [name, perDelta] of [['5% active', 250], ['20% active', 1000], ['all active', FILES * PER_FILE]]) {
+    if (only && !name.startsWith(only)) continue;
     results.scenarios.push(await scenario(name, perDelta));
   }
   console.log(JSON.stringify(results, null, 2));
+  if (only || arg('--cpu-prof-dir', null)) return; // partial or profiled: not the numbers to keep
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -109,11 +109,20 @@ export class LiveSession implements Source {
   deltasReceived = 0;
   private builder = new ReportBuilder();
   private readonly processes = new Map<number, ProcessState>();
-  /** connection id -> function id -> file. */
-  private readonly files = new Map<number, Map<number, string>>();
-  private readonly fileVersions = new Map<string, number>();
+  /**
+   * Which files a delta touched, cheaply (a delta may list thousands of functions): files get small
+   * slot numbers, each connection maps function id -> slot, and `touchedAt[slot]` holds the number
+   * of the last delta that touched it (also the file's data version for the lens cache).
+   */
+  private readonly slotOfFile = new Map<string, number>();
+  private readonly fileOfSlot: string[] = [];
+  private readonly touchedAt: number[] = [];
+  private readonly slotsByConn = new Map<number, number[]>();
+  private deltaSeq = 0;
   private readonly cache = new Map<string, { version: number; functions: FunctionReport[] }>();
+  /** Functions the runtimes announced (a function loaded by two processes counts twice). */
   private functionCount = 0;
+  private hasDeltas = false;
   /** cwd of the first process that connected (the report's run.cwd). */
   private rootCwd: string | undefined;
 
@@ -164,12 +173,13 @@ export class LiveSession implements Source {
   }
 
   hasData(): boolean {
-    return this.functionCount > 0;
+    return this.hasDeltas;
   }
 
   functionsIn(file: string): FunctionReport[] {
-    const version = this.fileVersions.get(file);
-    if (version === undefined) return [];
+    const slot = this.slotOfFile.get(file);
+    const version = slot === undefined ? 0 : this.touchedAt[slot];
+    if (!version) return [];
     const hit = this.cache.get(file);
     if (hit && hit.version === version) return hit.functions;
     const functions = this.builder.functionReports((def) => def.file === file);
@@ -218,10 +228,12 @@ export class LiveSession implements Source {
   reset(): void {
     this.builder = new ReportBuilder();
     this.processes.clear();
-    this.files.clear();
-    this.fileVersions.clear();
+    // Slots and their versions stay (versions only grow, so cached lenses stay invalid).
+    this.slotsByConn.clear();
+    this.touchedAt.fill(0);
     this.cache.clear();
     this.functionCount = 0;
+    this.hasDeltas = false;
     this.deltasReceived = 0;
     this.rootCwd = undefined;
     this.startedAt = Date.now();
@@ -253,25 +265,40 @@ export class LiveSession implements Source {
         break;
       }
       case 'functions': {
-        let ids = this.files.get(conn.id);
-        if (!ids) this.files.set(conn.id, (ids = new Map<number, string>()));
-        for (const d of Array.isArray(msg.defs) ? msg.defs : []) if (d && typeof d.file === 'string') ids.set(d.id, d.file);
+        let slots = this.slotsByConn.get(conn.id);
+        if (!slots) this.slotsByConn.set(conn.id, (slots = []));
+        for (const d of Array.isArray(msg.defs) ? msg.defs : []) {
+          if (!d || typeof d.file !== 'string' || !Number.isInteger(d.id) || d.id < 0) continue;
+          let slot = this.slotOfFile.get(d.file);
+          if (slot === undefined) {
+            slot = this.fileOfSlot.push(d.file) - 1;
+            this.slotOfFile.set(d.file, slot);
+            this.touchedAt.push(0);
+          }
+          if (slots[d.id] === undefined) this.functionCount++;
+          slots[d.id] = slot;
+        }
         break;
       }
       case 'delta': {
         this.deltasReceived++;
         const at = Date.now();
-        const ids = this.files.get(conn.id);
-        const touched = new Set<string>();
-        for (const d of Array.isArray(msg.fns) ? msg.fns : []) {
-          const file = ids?.get(d?.id);
-          if (file !== undefined) touched.add(file);
+        const slots = this.slotsByConn.get(conn.id);
+        if (!slots || !Array.isArray(msg.fns)) break;
+        const seq = ++this.deltaSeq;
+        const touchedAt = this.touchedAt;
+        let any = false;
+        for (const d of msg.fns) {
+          const slot = d ? slots[d.id] : undefined;
+          if (slot !== undefined) {
+            touchedAt[slot] = seq;
+            any = true;
+          }
         }
-        for (const file of touched) {
-          this.fileVersions.set(file, (this.fileVersions.get(file) ?? 0) + 1);
-        }
-        if (touched.size > 0) {
-          this.functionCount = this.countFunctions();
+        if (any) {
+          this.hasDeltas = true;
+          const touched = new Set<string>();
+          for (let i = 0; i < touchedAt.length; i++) if (touchedAt[i] === seq) touched.add(this.fileOfSlot[i]);
           this.events.onData(this, touched, at);
         }
         break;
@@ -287,13 +314,6 @@ export class LiveSession implements Source {
       default:
         break;
     }
-  }
-
-  private countFunctions(): number {
-    // Functions the runtimes announced (a function loaded by two processes counts twice).
-    let n = 0;
-    for (const ids of this.files.values()) n += ids.size;
-    return n;
   }
 
   private closed(conn: CollectorConnection): void {

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Collector } from '../collector/collector';
 import { formatReport, type Format } from '../model/format';
 import { ReportBuilder, type Report } from '../model/report';
-import type { Mode } from '../protocol/runtime';
+import { ENV, type Mode } from '../protocol/runtime';
 import { injectEnv } from '../runtime/inject';
 import { planSpawn } from './command-line';
 
@@ -169,10 +169,16 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
   return status;
 }
 
-/** The environment minus PERF_LENS_* settings inherited from an outer session (ours replace them). */
+/** Machine-level settings of the user's that are not tied to a session: they pass through. */
+const USER_RUNTIME_VARS: ReadonlySet<string> = new Set([ENV.cacheDir, ENV.resourceIntervalMs, ENV.flushIntervalMs]);
+
+/**
+ * The environment minus PERF_LENS_* session settings inherited from an outer session (ours replace
+ * them); the user's machine-level settings (cache dir, intervals) are kept.
+ */
 function withoutRuntimeVars(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!k.startsWith('PERF_LENS_')) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (!k.startsWith('PERF_LENS_') || USER_RUNTIME_VARS.has(k)) env[k] = v;
   return env;
 }
 

@@ -167,6 +167,17 @@ describe('cli: run end to end with the real runtime', function () {
     assert.equal(work.timedCalls, 15, 'adaptive (the default), not the outer count mode');
   });
 
+  it('the user\'s own transform cache dir (PERF_LENS_CACHE_DIR) reaches the measured program', async () => {
+    const cacheDir = path.join(tmp, 'user-cache');
+    const out = path.join(tmp, 'cache.json');
+    const r = await cli(['run', '--quiet', '--out', out, '--', 'node', path.join(fixtures, 'two-processes.js')], {
+      env: { ...env, PERF_LENS_CACHE_DIR: cacheDir },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fn(readReport(out), 'work').calls, 15);
+    assert.ok(fs.readdirSync(cacheDir, { recursive: true }).length > 0, 'transformed files were cached in the given dir');
+  });
+
   it('Ctrl-C (SIGINT to the whole process group): the CLI survives, exits 130 and writes the report', async function () {
     if (process.platform === 'win32') this.skip();
     const out = path.join(tmp, 'sigint.json');

@@ -1,15 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import {
-  CodeLensRequest,
-  DidChangeConfigurationNotification,
-  LanguageClient,
-  State,
-  TransportKind,
-  type LanguageClientOptions,
-  type ServerOptions,
-} from 'vscode-languageclient/node';
+// Types only: the client library is loaded when the server starts, not at activation (cheaper).
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+type ClientLibrary = typeof import('vscode-languageclient/node');
 import * as P from '../protocol/lsp';
 import { serverSettings } from './settings';
 
@@ -22,6 +16,7 @@ export const DOCUMENT_SELECTOR = ['javascript', 'typescript', 'javascriptreact',
  */
 export class InsightClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  private lib: ClientLibrary | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private lensesHidden = false;
   private readonly sessionChanged = new vscode.EventEmitter<P.SessionChangedParams>();
@@ -31,13 +26,13 @@ export class InsightClient implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext, readonly output: vscode.OutputChannel) {
     this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!e.affectsConfiguration('perfLens') || this.client?.state !== State.Running) return;
-      void this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: serverSettings() });
+      if (!e.affectsConfiguration('perfLens') || !this.client || !this.lib || !this.running) return;
+      void this.client.sendNotification(this.lib.DidChangeConfigurationNotification.type, { settings: serverSettings() });
     }));
   }
 
   get running(): boolean {
-    return this.client?.state === State.Running;
+    return this.client !== undefined && this.lib !== undefined && this.client.state === this.lib.State.Running;
   }
 
   /** Starts the server once; rejects (after telling the user) when it cannot start. */
@@ -69,14 +64,17 @@ export class InsightClient implements vscode.Disposable {
   }
 
   private refreshLenses(): void {
-    if (!this.client) return;
-    const feature = this.client.getFeature(CodeLensRequest.method);
+    if (!this.client || !this.lib) return;
+    const feature = this.client.getFeature(this.lib.CodeLensRequest.method);
     for (const doc of vscode.workspace.textDocuments) feature.getProvider(doc)?.onDidChangeCodeLensEmitter.fire();
   }
 
   private async create(): Promise<LanguageClient> {
     const module = this.context.asAbsolutePath(path.join('dist', 'server.js'));
     if (!fs.existsSync(module)) throw new Error(`${module} is missing; reinstall the extension (or run "npm run build" in a checkout)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lib = require('vscode-languageclient/node') as ClientLibrary;
+    const { TransportKind } = lib;
     const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc },
@@ -90,7 +88,8 @@ export class InsightClient implements vscode.Disposable {
         provideCodeLenses: (document, token, next) => (this.lensesHidden ? [] : next(document, token)),
       },
     };
-    const client = new LanguageClient('perfLens', 'Perf Lens', serverOptions, clientOptions);
+    this.lib = lib;
+    const client = new lib.LanguageClient('perfLens', 'Perf Lens', serverOptions, clientOptions);
     this.client = client;
     await client.start();
     client.onNotification(P.SessionChanged, (p: P.SessionChangedParams) => {

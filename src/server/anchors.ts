@@ -124,12 +124,24 @@ export function functionEnd(text: string, start: number): number {
       inBody = true;
       braces++;
     } else if (c === '}' && inBody) {
-      if (--braces === 0) return i + 1;
+      if (--braces === 0) {
+        // TypeScript: `): { a: number } {`, `<T extends {}>(`, `): {} => {`: that was a type, not the body.
+        if (!typeFollows(text, i + 1)) return i + 1;
+        inBody = false;
+      }
     } else if (c === ';' && !inBody && parens === 0 && !sawArrow) {
       return i + 1; // an overload or abstract signature: no body
     }
   }
   return lineEnd(start);
+}
+
+/** After a `{...}` outside parentheses: does the same line go on like a type (`{`, `>`, `|`, `&`, `[`, `=>`)? */
+function typeFollows(text: string, from: number): boolean {
+  let j = from;
+  while (text[j] === ' ' || text[j] === '\t') j++;
+  const c = text[j];
+  return c === '{' || c === '>' || c === '|' || c === '&' || c === '[' || (c === '=' && text[j + 1] === '>');
 }
 
 /** Index of the closing quote of the string/template starting at i (template `${}` nesting followed). */

@@ -130,6 +130,12 @@ describe('server: anchors', () => {
     assert.equal(SRC.slice(starts[1], functionEnd(SRC, starts[1])).split('\n').length, 5);
     assert.equal(SRC.slice(starts[7] + 14, functionEnd(SRC, starts[7] + 14)), '(x = {}) => x * 2;');
     assert.equal(SRC.slice(starts[9] + 2, functionEnd(SRC, starts[9] + 2)), 'get size() { return 1; }');
+    const ts = 'function f<T extends { id: 1 }>(a: { x: number }): { y: number } {\n  return { y: a.x };\n}\nlater();';
+    assert.equal(ts.slice(0, functionEnd(ts, 0)), ts.slice(0, ts.indexOf('\nlater')));
+    const arrow = 'const g = (): { y: 1 } => {\n  return { y: 1 };\n}, h = 2;';
+    assert.equal(arrow.slice(10, functionEnd(arrow, 10)), '(): { y: 1 } => {\n  return { y: 1 };\n}');
+    const js = 'xs.map(function (x) { return x; }, self);';
+    assert.equal(js.slice(7, functionEnd(js, 7)), 'function (x) { return x; }');
     assert.equal(identOf('get A.size'), 'size');
     assert.equal(identOf('<anonymous>@8:15'), null);
     assert.notEqual(textHash('ab'), textHash('ba'));

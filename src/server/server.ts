@@ -25,6 +25,7 @@ import { RunHistory } from './run-history';
 import { LiveSession, RunSource, type LiveSessionEvents, type Source } from './sources';
 
 const REFRESH_INTERVAL_MS = 800;
+const MAX_FINISHED_IN_MEMORY = 10;
 
 /** dist/server.js -> dist/runtime/preload.js */
 export function preloadPath(): string {
@@ -186,6 +187,9 @@ export class InsightServer {
   private addSource(s: Source): void {
     this.sources.delete(s.id);
     this.sources.set(s.id, s);
+    // Finished runs stay on disk; memory holds a few (the oldest go, never the selected one).
+    const finished = [...this.sources.values()].filter((x) => x.state !== 'live' && x.id !== this.explicit);
+    for (const old of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_IN_MEMORY))) this.sources.delete(old.id);
   }
 
   private loadLastRun(): void {

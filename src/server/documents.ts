@@ -28,13 +28,23 @@ export function fileOfUri(uri: string): string | null {
   }
 }
 
+/** Node resolves symlinks when it loads a module, so the runtime reports real paths: match those. */
+function realPath(file: string | null): string | null {
+  if (!file) return null;
+  try {
+    return fs.realpathSync.native(file);
+  } catch {
+    return file; // not on disk (yet): the path as given
+  }
+}
+
 export class Documents {
   private readonly docs = new Map<string, OpenDocument>();
   private readonly byFile = new Map<string, OpenDocument>();
 
   open(uri: string, languageId: string, version: number, text: string): OpenDocument {
     this.close(uri);
-    const d: OpenDocument = { uri, file: fileOfUri(uri), doc: TextDocument.create(uri, languageId, version, text), anchors: new Map() };
+    const d: OpenDocument = { uri, file: realPath(fileOfUri(uri)), doc: TextDocument.create(uri, languageId, version, text), anchors: new Map() };
     this.docs.set(uri, d);
     if (d.file) this.byFile.set(d.file, d);
     return d;

@@ -58,8 +58,13 @@ export function formatCount(n: number): string {
   return withSeparators(n, 0);
 }
 
-function percentOfRun(f: { totalMs: number }, report: Report): number | null {
-  return report.run.wallMs > 0 ? (f.totalMs / report.run.wallMs) * 100 : null;
+/** A function's share of the run: its recursion-aware total when measured (recursion counted once). */
+function runTotalMs(f: { totalMs: number; inclusiveMs?: number }): number {
+  return f.inclusiveMs ?? f.totalMs;
+}
+
+function percentOfRun(f: { totalMs: number; inclusiveMs?: number }, report: Report): number | null {
+  return report.run.wallMs > 0 ? (runTotalMs(f) / report.run.wallMs) * 100 : null;
 }
 
 /** `4.2%`, `37%`; `-` when unknown. */
@@ -133,7 +138,7 @@ function functionRow(f: FunctionReport, report: Report, cwd: string | undefined)
       formatDuration(f.p95Ms),
       formatDuration(f.p99Ms),
       formatDuration(f.maxMs),
-      formatDuration(f.totalMs),
+      formatDuration(runTotalMs(f)),
       formatPercent(percentOfRun(f, report)),
     ],
   };
@@ -192,7 +197,7 @@ function renderTable(report: Report, options: FormatOptions): string {
 
 const CSV_COLUMNS = [
   'name', 'file', 'line', 'column', 'kind', 'calls', 'errors', 'timedCalls', 'sampled',
-  'meanMs', 'p50Ms', 'p95Ms', 'p99Ms', 'minMs', 'maxMs', 'totalMs', 'selfMs', 'percentOfRun',
+  'meanMs', 'p50Ms', 'p95Ms', 'p99Ms', 'minMs', 'maxMs', 'totalMs', 'selfMs', 'percentOfRun', 'inclusiveMs',
 ] as const;
 
 function csvCell(v: string | number | boolean | null | undefined): string {
@@ -208,6 +213,7 @@ function renderCsv(report: Report): string {
     const values: Record<(typeof CSV_COLUMNS)[number], string | number | boolean | null> = {
       ...f,
       percentOfRun: pct === null ? null : Math.round(pct * 100) / 100,
+      inclusiveMs: f.inclusiveMs ?? null,
     };
     lines.push(CSV_COLUMNS.map((c) => csvCell(values[c])).join(','));
   }

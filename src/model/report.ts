@@ -83,6 +83,15 @@ export interface FunctionReport extends TimingStats {
   kind: FunctionDef['kind'];
   /** Self time (exclusive of instrumented callees), estimated like totalMs; null if not measured. */
   selfMs: number | null;
+  /**
+   * Recursion-aware total (sync functions, when the runtime measured it): only calls not nested in
+   * another call of the same function add their duration, so recursion is not counted twice (this
+   * is the time the function was on the stack; `totalMs` sums every call's own duration). Exact
+   * when every call was timed; when sampled, a nested call whose outer calls were sampled out
+   * counts as outermost, so it can over-estimate (never above totalMs). Absent for async functions
+   * and generators: their overlapping calls are real concurrency, and totalMs stays their total.
+   */
+  inclusiveMs?: number;
   /** Per-process split, highest total first. */
   processes: ProcessShare[];
 }
@@ -170,7 +179,7 @@ export interface WarningReport {
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   run: RunInfo;
-  /** Functions that were called, highest totalMs first. */
+  /** Functions that were called, highest total first (inclusiveMs when present, else totalMs). */
   functions: FunctionReport[];
   spans: SpanReport[];
   memos: MemoReport[];
@@ -198,8 +207,12 @@ class Totals {
   totalNs = 0;
   selfNs = 0;
   hasSelf = false;
+  /** Recursion-aware sums (see FunctionReport.inclusiveMs); a delta without them counts its totalNs. */
+  inclNs = 0;
+  hasIncl = false;
   private estNs = 0;
   private estSelfNs = 0;
+  private estInclNs = 0;
   private untimedCalls = 0;
 
   add(d: DeltaLike): void {
@@ -215,18 +228,25 @@ class Totals {
       this.selfNs += selfNs;
       this.hasSelf = true;
     }
+    const inclNs = typeof d.inclusiveNs === 'number' ? Math.min(nonNegative(d.inclusiveNs), totalNs) : totalNs;
+    this.inclNs += inclNs;
+    if (typeof d.inclusiveNs === 'number') this.hasIncl = true;
     if (typeof d.estTotalNs === 'number') {
-      this.estNs += nonNegative(d.estTotalNs);
+      const estNs = nonNegative(d.estTotalNs);
+      this.estNs += estNs;
       this.estSelfNs += typeof d.estSelfNs === 'number' ? nonNegative(d.estSelfNs) : (selfNs ?? 0);
+      this.estInclNs += typeof d.estInclusiveNs === 'number' ? Math.min(nonNegative(d.estInclusiveNs), estNs) : estNs;
     } else if (timed === 0) {
       this.untimedCalls += calls;
     } else if (timed >= calls) {
       this.estNs += totalNs;
       this.estSelfNs += selfNs ?? 0;
+      this.estInclNs += inclNs;
     } else {
       const scale = calls / timed;
       this.estNs += totalNs * scale;
       this.estSelfNs += (selfNs ?? 0) * scale;
+      this.estInclNs += inclNs * scale;
     }
   }
 
@@ -240,9 +260,16 @@ class Totals {
     const mean = ratio(this.selfNs, this.timed) ?? 0;
     return this.estSelfNs + this.untimedCalls * mean;
   }
+
+  /** Recursion-aware estimate, never above estimatedTotalNs(); undefined when never measured. */
+  estimatedInclusiveNs(): number | undefined {
+    if (!this.hasIncl) return undefined;
+    const mean = ratio(this.inclNs, this.timed) ?? 0;
+    return Math.min(this.estInclNs + this.untimedCalls * mean, this.estimatedTotalNs());
+  }
 }
 
-type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number };
+type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number; inclusiveNs?: number; estInclusiveNs?: number };
 
 class TimingAgg {
   readonly all = new Totals();
@@ -286,6 +313,11 @@ class TimingAgg {
 
   selfMs(): number | null {
     return this.all.hasSelf ? nsToMs(this.all.estimatedSelfNs()) : null;
+  }
+
+  inclusiveMs(): number | undefined {
+    const ns = this.all.estimatedInclusiveNs();
+    return ns === undefined ? undefined : nsToMs(ns);
   }
 
   shares(): ProcessShare[] {
@@ -456,14 +488,14 @@ export class ReportBuilder {
   }
 
   /**
-   * Reports of the called functions accepted by `filter` (all by default), highest totalMs first.
+   * Reports of the called functions accepted by `filter` (all by default), highest total first.
    * Live views (the language server) ask for one file's functions without building the whole report.
    */
   functionReports(filter?: (def: Readonly<FunctionDef>) => boolean): FunctionReport[] {
     const functions: FunctionReport[] = [];
     for (const { def, agg } of this.functions.values()) {
       if (agg.calls === 0 || (filter && !filter(def))) continue;
-      functions.push({
+      const report: FunctionReport = {
         name: def.name,
         file: def.file,
         line: def.line,
@@ -472,7 +504,10 @@ export class ReportBuilder {
         ...agg.stats(),
         selfMs: agg.selfMs(),
         processes: agg.shares(),
-      });
+      };
+      const inclusiveMs = agg.inclusiveMs();
+      if (inclusiveMs !== undefined) report.inclusiveMs = inclusiveMs;
+      functions.push(report);
     }
     return functions.sort(byTotalThenCalls);
   }
@@ -629,6 +664,9 @@ export class ReportBuilder {
   }
 }
 
-function byTotalThenCalls(a: TimingStats & { name: string }, b: TimingStats & { name: string }): number {
-  return b.totalMs - a.totalMs || b.calls - a.calls || a.name.localeCompare(b.name);
+type Ranked = TimingStats & { name: string; inclusiveMs?: number };
+
+/** Highest run total first: the recursion-aware total when there is one. */
+function byTotalThenCalls(a: Ranked, b: Ranked): number {
+  return (b.inclusiveMs ?? b.totalMs) - (a.inclusiveMs ?? a.totalMs) || b.calls - a.calls || a.name.localeCompare(b.name);
 }

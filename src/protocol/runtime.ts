@@ -102,6 +102,15 @@ export interface FunctionDelta {
   estTotalNs?: number;
   /** Same estimate for `selfNs`. */
   estSelfNs?: number;
+  /**
+   * Optional, sync functions: recursion-aware total, ns — the sum of the timed durations of only
+   * the calls that were not nested inside a timed call of the same function (so recursion is not
+   * counted twice). Exact when every call is timed; when sampled, a nested call whose outer calls
+   * were all sampled out counts as outermost (an over-estimate, never above `totalNs`).
+   */
+  inclusiveNs?: number;
+  /** Same, each call weighted by its sampling period (like `estTotalNs`). */
+  estInclusiveNs?: number;
   minNs: number;
   maxNs: number;
   /** Sparse log-linear histogram of the timed durations: [bucketIndex, count, bucketIndex, count, ...]. */

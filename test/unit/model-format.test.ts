@@ -77,8 +77,8 @@ describe('model/format', () => {
 
   it('csv: every function, RFC 4180 quoting, numbers in ms', () => {
     const lines = formatReport(report(), 'csv').split('\r\n');
-    assert.equal(lines[0], 'name,file,line,column,kind,calls,errors,timedCalls,sampled,meanMs,p50Ms,p95Ms,p99Ms,minMs,maxMs,totalMs,selfMs,percentOfRun');
-    assert.equal(lines[1], 'isPrime,/work/app/main.js,4,1,sync,199998,0,100,true,0.0015,0.0015,0.0015,0.0015,0.0015,0.0015,299.997,,60');
+    assert.equal(lines[0], 'name,file,line,column,kind,calls,errors,timedCalls,sampled,meanMs,p50Ms,p95Ms,p99Ms,minMs,maxMs,totalMs,selfMs,percentOfRun,inclusiveMs');
+    assert.equal(lines[1], 'isPrime,/work/app/main.js,4,1,sync,199998,0,100,true,0.0015,0.0015,0.0015,0.0015,0.0015,0.0015,299.997,,60,', 'no recursion-aware total: empty inclusiveMs');
     assert.equal(lines[3].split(',')[0] + ',' + lines[3].split(',')[1], '"weird, "name" | pipe"'.replace('"name"', '""name""'));
     assert.equal(lines.length, 5, 'header + 3 rows + final newline');
   });
@@ -91,6 +91,18 @@ describe('model/format', () => {
     assert.match(md, /^\| --- \| --- \| ---: \|/m);
     assert.match(md, /^\| `isPrime\*` \| main\.js:4 \| 199,998 \|/m);
     assert.match(md, /`weird, "name" \\\| pipe`/);
+  });
+
+  it('Total and % run use the recursion-aware total when the report has one', () => {
+    const r = report();
+    const prime = r.functions.find((f) => f.name === 'isPrime')!;
+    prime.inclusiveMs = 100; // as if its 300 ms counted nested calls twice
+    const row = formatReport(r, 'table').split('\n').find((l) => l.startsWith('isPrime'))!;
+    assert.match(row, /\s100 ms\s+20%$/);
+    const csvRow = formatReport(r, 'csv').split('\r\n').find((l) => l.startsWith('isPrime'))!;
+    assert.ok(csvRow.endsWith(',299.997,,20,100'), csvRow);
+    const mdRow = formatReport(r, 'md').split('\n').find((l) => l.startsWith('| `isPrime'))!;
+    assert.match(mdRow, /\| 100 ms \| 20% \|$/);
   });
 
   it('a run without functions says so', () => {

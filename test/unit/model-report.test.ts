@@ -77,6 +77,32 @@ describe('model/report', () => {
     assert.ok(Math.abs(f.totalMs - (0.256 + 6.4)) < 1e-9, `estimated total ${f.totalMs} ms`);
   });
 
+  it('recursion: inclusiveMs sums the runtime\'s outermost-call totals (also weighted) and ranks by it; absent without them', () => {
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, {
+      type: 'functions',
+      defs: [
+        { id: 0, name: 'fib', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+        { id: 1, name: 'flat', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
+        { id: 2, name: 'job', file: '/app/a.js', line: 9, column: 1, kind: 'async' },
+      ],
+    });
+    // fib: 3 nested calls of 40, 20, 10 ms: the per-call sum is 70 ms, the run spent 40 ms in it.
+    b.accept(1, { type: 'delta', at: 1, fns: [delta(0, [10e6, 20e6, 40e6], { inclusiveNs: 40e6 }), delta(1, [50e6], { inclusiveNs: 50e6 }), delta(2, [30e6, 30e6])] });
+    // sampled later: 1 timed call weighted by 4 (outermost), from 4 calls.
+    b.accept(1, { type: 'delta', at: 2, fns: [delta(0, [5e6], { calls: 4, estTotalNs: 20e6, inclusiveNs: 5e6, estInclusiveNs: 20e6 })] });
+    const r = b.build(RUN);
+    assertValid(r);
+    const [flat, fib, job] = [r.functions.find((f) => f.name === 'flat')!, r.functions.find((f) => f.name === 'fib')!, r.functions.find((f) => f.name === 'job')!];
+    assert.equal(fib.totalMs, 90);
+    assert.equal(fib.inclusiveMs, 60);
+    assert.equal(flat.inclusiveMs, 50);
+    assert.equal(job.inclusiveMs, undefined, 'async: overlapping calls are concurrency, totalMs stays the total');
+    assert.equal(job.totalMs, 60);
+    assert.deepEqual(r.functions.map((f) => f.name), ['fib', 'job', 'flat'], 'fib 60 (not 90), job 60 (more calls first), flat 50');
+  });
+
   it('merges the same function from two processes exactly and keeps the per-process split', () => {
     const b = new ReportBuilder();
     const def = { id: 0, name: 'isPrime', file: '/app/lib.js', line: 4, column: 1, kind: 'sync' as const };

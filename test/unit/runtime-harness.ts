@@ -14,6 +14,17 @@ export const ROOT = path.resolve(__dirname, '../..');
 export const PRELOAD = path.join(ROOT, 'dist/runtime/preload.js');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/runtime');
 
+export interface FunctionTotals {
+  calls: number;
+  errors: number;
+  timed: number;
+  totalNs: number;
+  selfNs: number;
+  /** Sum of the deltas' recursion-aware totals (0 when none was sent). */
+  inclusiveNs: number;
+  def: FunctionDef;
+}
+
 export class Connection {
   messages: RuntimeMessage[] = [];
   ended = false;
@@ -28,19 +39,20 @@ export class Connection {
     return this.messages.filter((m): m is DeltaMessage => m.type === 'delta');
   }
   /** Totals per function name (name@file:line when `qualified`). */
-  totals(): Map<string, { calls: number; errors: number; timed: number; totalNs: number; selfNs: number; def: FunctionDef }> {
+  totals(): Map<string, FunctionTotals> {
     const byId = new Map(this.defs().map((d) => [d.id, d]));
-    const out = new Map<string, { calls: number; errors: number; timed: number; totalNs: number; selfNs: number; def: FunctionDef }>();
+    const out = new Map<string, FunctionTotals>();
     for (const d of this.deltas()) {
       for (const f of d.fns) {
         const def = byId.get(f.id);
         if (!def) throw new Error(`delta for undefined function id ${f.id}`);
-        const t = out.get(def.name) ?? { calls: 0, errors: 0, timed: 0, totalNs: 0, selfNs: 0, def };
+        const t = out.get(def.name) ?? { calls: 0, errors: 0, timed: 0, totalNs: 0, selfNs: 0, inclusiveNs: 0, def };
         t.calls += f.calls;
         t.errors += f.errors;
         t.timed += f.timed;
         t.totalNs += f.totalNs;
         t.selfNs += f.selfNs ?? 0;
+        t.inclusiveNs += f.inclusiveNs ?? 0;
         out.set(def.name, t);
       }
     }

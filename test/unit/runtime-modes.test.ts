@@ -94,3 +94,45 @@ describe('runtime: modes count every call; timing follows the mode', function ()
     }
   });
 });
+
+describe('runtime: recursion-aware totals', function () {
+  this.timeout(60000);
+
+  async function runRecursion(mode: Mode) {
+    const collector = await new Collector().listen();
+    try {
+      const res = await node(['recursion.js'], { runtime: { socket: collector.socketPath, mode } });
+      assert.equal(res.stderr, '');
+      const out = JSON.parse(res.stdout) as { result: number; wallNs: number };
+      assert.equal(out.result, 6765);
+      await collector.settle(1);
+      const t = collector.connections[0].totals();
+      return { fib: t.get('fib')!, caller: t.get('caller')!, wallNs: out.wallNs };
+    } finally {
+      await collector.close();
+    }
+  }
+
+  it('full: fib(20) called once adds one outer call to its inclusive total, not every nested call', async () => {
+    const { fib, caller, wallNs } = await runRecursion('full');
+    assert.equal(fib.calls, 21891);
+    assert.equal(fib.timed, 21891);
+    assert.equal(caller.calls, 1);
+    // The per-call sum counts the nested calls again and again (each level includes the ones below).
+    assert.ok(fib.totalNs > 5 * fib.inclusiveNs, `sum over calls ${fib.totalNs} >> inclusive ${fib.inclusiveNs}`);
+    // Exact: its one outermost call, which runs inside caller's one call, which runs inside the wall time.
+    assert.ok(fib.inclusiveNs > 0);
+    assert.ok(fib.inclusiveNs <= caller.totalNs, `fib inclusive ${fib.inclusiveNs} <= caller ${caller.totalNs}`);
+    assert.ok(caller.totalNs <= wallNs, `caller ${caller.totalNs} <= wall ${wallNs}`);
+    assert.ok(fib.inclusiveNs >= 0.95 * caller.totalNs, `fib inclusive ${fib.inclusiveNs} ~ caller ${caller.totalNs} (fib is all its time)`);
+    assert.equal(caller.inclusiveNs, caller.totalNs, 'a non-recursive function: inclusive = total');
+  });
+
+  it('adaptive: the inclusive total of a recursive function stays within the wall time', async () => {
+    const { fib, wallNs } = await runRecursion('adaptive');
+    assert.equal(fib.calls, 21891);
+    assert.ok(fib.timed < fib.calls, 'sampled');
+    assert.ok(fib.inclusiveNs <= fib.totalNs);
+    assert.ok(fib.inclusiveNs <= wallNs, `timed inclusive ${fib.inclusiveNs} <= wall ${wallNs}`);
+  });
+});

@@ -160,6 +160,56 @@ describe('runtime: published types of perf-lens/api', () => {
   });
 });
 
+describe('runtime: recursion-aware totals (recorder)', () => {
+  it('only the outermost timed call of a function adds to inclusiveNs; totalNs sums every call', () => {
+    let now = 0;
+    const rec = new Recorder({ mode: 'full', sampleEvery: 64, now: () => now });
+    const f = rec.file(['/a.js'], [['walk', 0, 1, 1, 0], ['visit', 0, 2, 1, 0]]);
+    // walk (0-10 ms) > walk (2-8) > walk (3-5); then visit (10-11) > walk (10.25-10.5)
+    const a = f.s(0);
+    now = 2;
+    const b = f.s(0);
+    now = 3;
+    const c = f.s(0);
+    now = 5;
+    f.r(0, c, 1);
+    now = 8;
+    f.r(0, b, 1);
+    now = 10;
+    f.r(0, a, 1);
+    const v = f.s(1);
+    now = 10.25;
+    const d = f.s(0);
+    now = 10.5;
+    f.r(0, d, 1);
+    now = 11;
+    f.r(1, v, 1);
+    const [walk, visit] = rec.cut().fns;
+    assert.equal(walk.calls, 4);
+    assert.equal(walk.totalNs, 18.25e6);
+    assert.equal(walk.inclusiveNs, 10.25e6);
+    assert.equal(walk.estInclusiveNs, 10.25e6);
+    assert.equal(walk.selfNs, 10.25e6, 'recursion does not change self time');
+    assert.equal(visit.inclusiveNs, 1e6);
+    assert.equal(visit.selfNs, 0.75e6);
+  });
+
+  it('a nested call whose outer call of the same function never returned (lost frame) is outermost again later', () => {
+    let now = 0;
+    const rec = new Recorder({ mode: 'full', sampleEvery: 64, now: () => now });
+    const f = rec.file(['/a.js'], [['f', 0, 1, 1, 0], ['g', 0, 2, 1, 0]]);
+    const g = f.s(1);
+    f.s(0); // its end is never reported
+    now = 1;
+    f.r(1, g, 1); // g's frame pops f's with it
+    const h = f.s(0);
+    now = 3;
+    f.r(0, h, 1);
+    const fd = rec.cut().fns.find((x) => x.id === 0)!;
+    assert.equal(fd.inclusiveNs, 2e6);
+  });
+});
+
 describe('runtime: debugger pauses', () => {
   it('calls in progress at a pause are counted but not timed; later calls are timed again', () => {
     let now = 1;

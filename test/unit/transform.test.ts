@@ -37,15 +37,17 @@ function names(code: string, format: 'commonjs' | 'module' = 'commonjs'): string
 
 /** Removes everything the transform inserts, so the rest can be compared with the original line. */
 function stripInsertions(line: string): string {
-  const register = String.raw`\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\]\|\|\{file:function\(\)\{var z=function\(\)\{return 0\};return\{s:z,r:z,sa:z,ra:z,e:z\}\}\}\)\.file\(\[.*?\],\[(?:\[.*?\])?\]\)`;
-  const start = String.raw`(?:__pl\$|\(__pl\$\|\|__pl\$f\(\)\))\.sa?\(\d+\)`;
+  const noop = String.raw`\{file:function\(f,n\)\{var z=function\(\)\{return 0\},c=new Float64Array\(n\.length\);return\{c:c,m:c,a:new Float64Array\(1\),t:z,ta:z,s:z,r:z,sa:z,ra:z,e:z\}\}\}`;
+  const register = String.raw`\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\]\|\|${noop}\)\.file\(\[.*?\],\[(?:\[.*?\])?\]\)`;
+  const start = String.raw`--(?:__pl\$c|\(__pl\$c\|\|__pl\$f\(\)\.c\))\[(\d+)\]===0\?__pl\$\.(?:t\(\1\):-1|ta\(\1\):0)`;
+  const end = String.raw`(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{(?:__t\$!==-1\|\|__o\$===0\?__pl\$\.r\((\d+),__t\$,__o\$\):__pl\$a\[0\]\+=__pl\$m\[\d+\]|__t\$!==0\|\|__o\$===0\?__pl\$\.ra\(\d+,__t\$,__o\$\):0)\}`;
   return line
-    .replace(new RegExp(String.raw`var __pl\$=${register};`), '')
-    .replace(new RegExp(String.raw`var __pl\$=\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\],__pl\$f\(\)\);function __pl\$f\(\)\{return __pl\$\|\|\(__pl\$=${register}\)\}`), '')
+    .replace(new RegExp(String.raw`var __pl\$=${register},__pl\$c=__pl\$\.c,__pl\$m=__pl\$\.m,__pl\$a=__pl\$\.a;`), '')
+    .replace(new RegExp(String.raw`var __pl\$=\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\],__pl\$f\(\)\),__pl\$c,__pl\$m,__pl\$a;function __pl\$f\(\)\{if\(!__pl\$\)\{__pl\$=${register};__pl\$c=__pl\$\.c;__pl\$m=__pl\$\.m;__pl\$a=__pl\$\.a\}return __pl\$\}`), '')
     .replace(new RegExp(String.raw`\{const __t\$=${start};let __o\$=0,__v\$;try\{return __v\$=\(`, 'g'), '')
     .replace(new RegExp(String.raw`const __t\$=${start};let __o\$=0,__v\$;try\{`, 'g'), '')
-    .replace(/\),__o\$=1,__v\$(?:\)|\}(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{__pl\$\.ra?\(\d+,__t\$,__o\$\)\}\})?/g, '')
-    .replace(/;__o\$=1\}(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{__pl\$\.ra?\(\d+,__t\$,__o\$\)\}/g, '')
+    .replace(new RegExp(String.raw`\),__o\$=1,__v\$(?:\)|\}${end}\})?`, 'g'), '')
+    .replace(new RegExp(String.raw`;__o\$=1\}${end}`, 'g'), '')
     .replace(/\(__v\$=\(/g, '')
     .replace(/ \(__o\$=1,void 0\)/g, '');
 }
@@ -143,31 +145,31 @@ describe('transform: output shape', () => {
     assert.equal(lines[1], '  const y = x + 1;');
     assert.equal(lines[2], '  if (y) throw new Error(y);');
     assert.equal(lines[3], '  return (__v$=(y),__o$=1,__v$);');
-    assert.equal(lines[4], ';__o$=1}finally{__pl$.r(0,__t$,__o$)}}');
+    assert.equal(lines[4], ';__o$=1}finally{__t$!==-1||__o$===0?__pl$.r(0,__t$,__o$):__pl$a[0]+=__pl$m[0]}}');
   });
 
-  it('wraps bodies per abi.ts: s/r for sync, sa/ra for async, sa/ra + catch/e for generators', () => {
+  it('wraps bodies per abi.ts: inline countdown + t/r for sync, ta/ra for async, ta/ra + catch/e for generators', () => {
     const out = instrumentSource('function s(){}\nasync function a(){}\nfunction* g(){}\nasync function* ag(){}\n', '/app/k.js', cjs).code;
     const lines = out.split('\n');
-    assert.match(lines[0], /function s\(\)\{const __t\$=__pl\$\.s\(0\);let __o\$=0,__v\$;try\{;__o\$=1\}finally\{__pl\$\.r\(0,__t\$,__o\$\)\}\}$/);
-    assert.equal(lines[1], 'async function a(){const __t$=__pl$.sa(1);let __o$=0,__v$;try{;__o$=1}finally{__pl$.ra(1,__t$,__o$)}}');
-    assert.equal(lines[2], 'function* g(){const __t$=__pl$.sa(2);let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(2);throw __e$}finally{__pl$.ra(2,__t$,__o$)}}');
-    assert.equal(lines[3], 'async function* ag(){const __t$=__pl$.sa(3);let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(3);throw __e$}finally{__pl$.ra(3,__t$,__o$)}}');
+    assert.ok(lines[0].endsWith('function s(){const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{__t$!==-1||__o$===0?__pl$.r(0,__t$,__o$):__pl$a[0]+=__pl$m[0]}}'), lines[0]);
+    assert.equal(lines[1], 'async function a(){const __t$=--__pl$c[1]===0?__pl$.ta(1):0;let __o$=0,__v$;try{;__o$=1}finally{__t$!==0||__o$===0?__pl$.ra(1,__t$,__o$):0}}');
+    assert.equal(lines[2], 'function* g(){const __t$=--__pl$c[2]===0?__pl$.ta(2):0;let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(2);throw __e$}finally{__t$!==0||__o$===0?__pl$.ra(2,__t$,__o$):0}}');
+    assert.equal(lines[3], 'async function* ag(){const __t$=--__pl$c[3]===0?__pl$.ta(3):0;let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(3);throw __e$}finally{__t$!==0||__o$===0?__pl$.ra(3,__t$,__o$):0}}');
     assert.deepEqual(prologueOf(out).fns.map((f) => f[4]), [FnKind.Sync, FnKind.Async, FnKind.Generator, FnKind.AsyncGenerator]);
   });
 
   it('rewrites returns of the function they belong to, and only those', () => {
     const src = 'function outer() { const inner = () => { return 1; }; return inner() + (() => 2)(); }\nreturn 5;\n';
     const out = instrumentSource(src, '/app/r.js', cjs).code;
-    assert.ok(out.includes('{const __t$=__pl$.s(1);let __o$=0,__v$;try{ return (__v$=(1),__o$=1,__v$);'), out);
-    assert.ok(out.includes('return (__v$=(inner() + (() =>{const __t$=__pl$.s(2);let __o$=0,__v$;try{return __v$=( 2),__o$=1,__v$}finally{__pl$.r(2,__t$,__o$)}})()),__o$=1,__v$);'), out);
+    assert.ok(out.includes('{const __t$=--__pl$c[1]===0?__pl$.t(1):-1;let __o$=0,__v$;try{ return (__v$=(1),__o$=1,__v$);'), out);
+    assert.ok(out.includes('return (__v$=(inner() + (() =>{const __t$=--__pl$c[2]===0?__pl$.t(2):-1;let __o$=0,__v$;try{return __v$=( 2),__o$=1,__v$}finally{__t$!==-1||__o$===0?__pl$.r(2,__t$,__o$):__pl$a[0]+=__pl$m[2]}})()),__o$=1,__v$);'), out);
     assert.ok(out.endsWith('\nreturn 5;\n'), 'a CommonJS top-level return is left alone');
   });
 
   it('wraps expression-bodied arrows right after `=>`, also around parenthesised objects and nested arrows', () => {
     const out = instrumentSource('const o = () => ({ a: 1 });\nconst c = a => b =>\n  a + b;\n', '/app/a.js', cjs).code.split('\n');
-    assert.ok(out[0].endsWith('const o = () =>{const __t$=__pl$.s(0);let __o$=0,__v$;try{return __v$=( ({ a: 1 })),__o$=1,__v$}finally{__pl$.r(0,__t$,__o$)}};'), out[0]);
-    assert.equal(out[2], '  a + b),__o$=1,__v$}finally{__pl$.r(2,__t$,__o$)}}),__o$=1,__v$}finally{__pl$.r(1,__t$,__o$)}};');
+    assert.ok(out[0].endsWith('const o = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( ({ a: 1 })),__o$=1,__v$}finally{__t$!==-1||__o$===0?__pl$.r(0,__t$,__o$):__pl$a[0]+=__pl$m[0]}};'), out[0]);
+    assert.equal(out[2], '  a + b),__o$=1,__v$}finally{__t$!==-1||__o$===0?__pl$.r(2,__t$,__o$):__pl$a[0]+=__pl$m[2]}}),__o$=1,__v$}finally{__t$!==-1||__o$===0?__pl$.r(1,__t$,__o$):__pl$a[0]+=__pl$m[1]}};');
     const run = vm.runInNewContext(`${out.join('\n')}; [o().a, c(1)(2)]`) as number[];
     assert.deepEqual([...run], [1, 3]);
   });
@@ -177,8 +179,8 @@ describe('transform: output shape', () => {
     const out = instrumentSource(src, '/app/d.js', cjs).code.split('\n');
     assert.equal(out[0], '"use strict"');
     assert.ok(out[1].startsWith("'use asm';var __pl$="), out[1]);
-    assert.equal(out[3], '  "use strict";const __t$=__pl$.s(0);let __o$=0,__v$;try{');
-    assert.ok(out[6].startsWith("function g() { 'use strict';const __t$=__pl$.s(1);"), out[6]);
+    assert.equal(out[3], '  "use strict";const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{');
+    assert.ok(out[6].startsWith("function g() { 'use strict';const __t$=--__pl$c[1]===0?__pl$.t(1):-1;"), out[6]);
     const program = acorn.parse(out.join('\n'), { ecmaVersion: 'latest' });
     assert.equal((program.body[0] as acorn.ExpressionStatement).directive, 'use strict');
     assert.equal((program.body[1] as acorn.ExpressionStatement).directive, 'use asm');
@@ -189,7 +191,7 @@ describe('transform: output shape', () => {
     const src = '#!/usr/bin/env node\nconst f = () => 1;\n';
     const out = instrumentSource(src, '/app/bin.js', cjs).code.split('\n');
     assert.equal(out[0], '#!/usr/bin/env node');
-    assert.ok(out[1].startsWith('var __pl$=') && out[1].endsWith('const f = () =>{const __t$=__pl$.s(0);let __o$=0,__v$;try{return __v$=( 1),__o$=1,__v$}finally{__pl$.r(0,__t$,__o$)}};'), out[1]);
+    assert.ok(out[1].startsWith('var __pl$=') && out[1].endsWith('const f = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( 1),__o$=1,__v$}finally{__t$!==-1||__o$===0?__pl$.r(0,__t$,__o$):__pl$a[0]+=__pl$m[0]}};'), out[1]);
     const withDirective = instrumentSource('#!/usr/bin/env node\n"use strict";\nfunction f() {}\n', '/app/bin2.js', cjs).code.split('\n');
     assert.ok(withDirective[1].startsWith('"use strict";var __pl$='), withDirective[1]);
   });
@@ -197,14 +199,17 @@ describe('transform: output shape', () => {
   it('ES modules register lazily, once, so a hoisted function called before the prologue (import cycle) works', () => {
     const out = instrumentSource('function early() { return 1; }\nfunction late() { return 2; }\n', '/app/cycle.mjs', esm).code;
     assert.ok(out.startsWith(INSTRUMENTED_MARK), out);
-    assert.ok(out.includes('function early() {const __t$=(__pl$||__pl$f()).s(0);'), out);
+    assert.ok(out.includes('function early() {const __t$=--(__pl$c||__pl$f().c)[0]===0?__pl$.t(0):-1;'), out);
     const registered: string[][] = [];
     const calls: number[] = [];
     const sandbox: Record<string | symbol, unknown> = {};
     sandbox[Symbol.for('perf-lens.runtime')] = {
       file: (files: string[]) => {
         registered.push(files);
-        return { s: (i: number) => (calls.push(i), 0), r: () => undefined, sa: () => 0, ra: () => undefined, e: () => undefined };
+        // Countdowns set back to 1 at every start: every call reaches t().
+        const c = new Float64Array(2).fill(1);
+        const t = (i: number) => { c[i] = 1; calls.push(i); return 1; };
+        return { c, m: new Float64Array(2), a: new Float64Array(1), t, ta: t, s: t, r: () => undefined, sa: t, ra: () => undefined, e: () => undefined };
       },
     };
     // Function declarations are hoisted above the prologue, as a cyclic import would see them.
@@ -224,7 +229,7 @@ describe('transform: output shape', () => {
     ].join('\n');
     const out = instrumentSource(src, '/app/eval.js', cjs).code;
     assert.deepEqual(prologueOf(out).fns.map((f) => f[0]), ['g', 'onlyEval', 'indirect', 'g', 'nested', 'g', '<anonymous>@4:44']);
-    assert.ok(out.split('\n')[0].endsWith('function clash() { function g() {const __t$=__pl$.s(0);let __o$=0,__v$;try{;__o$=1}finally{__pl$.r(0,__t$,__o$)}} eval("var g = 1"); return g; }'));
+    assert.ok(out.split('\n')[0].endsWith('function clash() { function g() {const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{__t$!==-1||__o$===0?__pl$.r(0,__t$,__o$):__pl$a[0]+=__pl$m[0]}} eval("var g = 1"); return g; }'));
     assert.equal(vm.runInNewContext(`${out}\nclash()`), 1);
   });
 
@@ -242,12 +247,18 @@ describe('transform: output shape', () => {
     sandbox[Symbol.for('perf-lens.runtime')] = {
       file: (files: string[], fns: FnTuple[]) => {
         assert.equal(JSON.stringify([files, fns]), JSON.stringify([['/app/fib.js'], [['f', 0, 1, 1, FnKind.Sync]]]));
-        return { s: (i: number) => (calls.push(i), 7), r: (i: number, t: number, ok: number) => assert.ok(i === 0 && t === 7 && ok === 1), sa: () => 0, ra: () => undefined, e: () => undefined };
+        // The countdown is set back to 1 at every start: every call takes the timed path (t, then r).
+        const c = new Float64Array(1).fill(1);
+        const t = (i: number) => { c[i] = 1; calls.push(i); return 7; };
+        const r = (i: number, tok: number, ok: number) => { ends++; assert.ok(i === 0 && tok === 7 && ok === 1); };
+        return { c, m: new Float64Array(1), a: new Float64Array(1), t, ta: () => 0, s: t, r, sa: () => 0, ra: () => undefined, e: () => undefined };
       },
     };
+    let ends = 0;
     vm.runInNewContext(out, sandbox);
     assert.equal(sandbox.result, 55);
     assert.equal(calls.length, 177);
+    assert.equal(ends, 177);
   });
 
   it('returns code without functions unchanged, and does not instrument twice', () => {

@@ -6,31 +6,37 @@
  * Each transformed file starts (on its first line, after any hashbang and directive prologue, with
  * no newline inserted) with:
  *
- *     var __pl$=(globalThis[Symbol.for("perf-lens.runtime")]||NOOP).file(FILES, FNS);
+ *     var __pl$=(globalThis[Symbol.for("perf-lens.runtime")]||NOOP).file(FILES, FNS),__pl$c=__pl$.c,__pl$m=__pl$.m,__pl$a=__pl$.a;
  *
  * where FILES is a JSON array of original file paths and FNS a JSON array of
  * [name, fileIndex, line, column, kind] tuples (kind: 0 sync, 1 async, 2 generator,
- * 3 async generator), in the order of the local indexes used below.
+ * 3 async generator), in the order of the local indexes used below. `c`, `m`, `a` are the
+ * recorder's typed arrays that the untimed fast path uses inline (no call at all for most calls).
  * ES modules register lazily instead, because in an import cycle another module can call a hoisted
  * function before this module's prologue has run (the recorder sees no difference: `file` is
- * still called once per file, before the first `s`/`sa`):
+ * still called once per file, before the first call of a function):
  *
- *     var __pl$=(globalThis[Symbol.for("perf-lens.runtime")],__pl$f());function __pl$f(){return __pl$||(__pl$=(...).file(FILES, FNS))}
+ *     var __pl$=(globalThis[Symbol.for("perf-lens.runtime")],__pl$f()),__pl$c,__pl$m,__pl$a;function __pl$f(){if(!__pl$){__pl$=(...).file(FILES, FNS);__pl$c=__pl$.c;__pl$m=__pl$.m;__pl$a=__pl$.a}return __pl$}
  *
- * and their function heads read `(__pl$||__pl$f()).s(I)`.
+ * and their function heads read `(__pl$c||__pl$f().c)` instead of `__pl$c`.
  *
  * Sync functions, methods, accessors, constructors, arrows and static blocks:
- *     { const __t$=__pl$.s(I); let __o$=0, __v$; try { BODY ;__o$=1 } finally { __pl$.r(I,__t$,__o$) } }
- *   with every `return X` of the function written `return (__v$=(X),__o$=1,__v$)` so that a call
+ *     { const __t$=--__pl$c[I]===0?__pl$.t(I):-1; let __o$=0, __v$; try { BODY ;__o$=1 }
+ *       finally { __t$!==-1||__o$===0?__pl$.r(I,__t$,__o$):__pl$a[0]+=__pl$m[I] } }
+ *   i.e. a call is counted by decrementing its sampling countdown `c[I]`; only when that reaches 0
+ *   is it timed (`t`), and only a timed call or one that threw calls `r`. An untimed call adds its
+ *   function's mean self time `m[I]` to the self-time accumulator `a[0]` itself (see recorder.ts).
+ *   Every `return X` of the function is written `return (__v$=(X),__o$=1,__v$)` so that a call
  *   that throws is told apart from one that returns (no catch clause, so "pause on uncaught
  *   exceptions" still stops at the user's throw).
- * Async functions (sample = time to settle): same shape with `sa`/`ra` (they stay off the
- *   self-time stack, since other calls interleave with their awaits).
- * Generators (sample = first resume to completion): `sa`/`ra` plus
+ * Async functions (sample = time to settle): `const __t$=--__pl$c[I]===0?__pl$.ta(I):0` and
+ *   `finally{__t$!==0||__o$===0?__pl$.ra(I,__t$,__o$):0}` (they stay off the self-time stack,
+ *   since other calls interleave with their awaits).
+ * Generators (sample = first resume to completion): as async, plus
  *   `catch(__e$){__pl$.e(I);throw __e$}` because a finally cannot tell `.return()` from a throw.
  */
 export const RUNTIME_GLOBAL_KEY = 'perf-lens.runtime';
-export const TRANSFORM_VERSION = 1;
+export const TRANSFORM_VERSION = 2;
 
 export const enum FnKind {
   Sync = 0,
@@ -43,14 +49,25 @@ export const enum FnKind {
 export type FnTuple = [string, number, number, number, FnKind];
 
 export interface FileRecorder {
+  /** Sampling countdown per function: decremented by every call; the call that takes it to 0 is timed. */
+  c: Float64Array;
+  /** Mean self time per function, ns: what an untimed sync call adds to `a[0]`. */
+  m: Float64Array;
+  /** Self-time accumulator, ns (one element, shared by all files). */
+  a: Float64Array;
   /**
-   * Sync start: counts the call; returns a token that the code passes back to `r` unchanged (the
-   * recorder uses a small integer frame index, so no heap number is allocated per call).
+   * Start of a sync call whose countdown ran out (the caller decremented it): returns the frame
+   * token that the code passes back to `r` unchanged (a small integer >= 1, so no heap number is
+   * allocated per call).
    */
+  t(i: number): number;
+  /** Start of a timed async/generator call (countdown already decremented): returns a non-zero token. */
+  ta(i: number): number;
+  /** Sync start including the countdown (for callers other than transformed code): a token for `r`, -1 when untimed. */
   s(i: number): number;
-  /** Sync end. `ok` is 0 when the body threw. */
+  /** Sync end. `ok` is 0 when the body threw. Untimed calls that returned need not call it (see above). */
   r(i: number, t: number, ok: number): void;
-  /** Async/generator start (not on the self-time stack). */
+  /** Async/generator start including the countdown (not on the self-time stack); 0 when untimed. */
   sa(i: number): number;
   /** Async/generator end. */
   ra(i: number, t: number, ok: number): void;

@@ -131,6 +131,13 @@ class FileData {
   readonly countdown: Float64Array;
   readonly gapLen: Float64Array;
   readonly kind: Uint8Array;
+  /**
+   * Recursion: the frame of this function's outermost timed call in progress (0: none). Only that
+   * call adds to `incl`, so nested (recursive) timed calls are not counted twice in the total.
+   */
+  readonly owner: Int32Array;
+  readonly incl: Float64Array;
+  readonly estIncl: Float64Array;
 
   constructor(readonly base: number, n: number) {
     this.n = n;
@@ -155,6 +162,9 @@ class FileData {
     this.countdown = new Float64Array(n);
     this.gapLen = new Float64Array(n);
     this.kind = new Uint8Array(n);
+    this.owner = new Int32Array(n);
+    this.incl = new Float64Array(n);
+    this.estIncl = new Float64Array(n);
   }
 
   /** Calls since the last cut. */
@@ -177,6 +187,8 @@ export class Recorder {
   /** Frames of timed sync calls: acc and start time (performance.now ms) at their start. */
   private stack = new Float64Array(1024);
   private startedAt = new Float64Array(1024);
+  /** Global id of each frame's function (for the recursion check, see FileData.owner). */
+  private frameFn = new Int32Array(1024);
   private depth = 0;
   /** now() at the last debugger pause: timed calls that started before it are not timed. */
   private pausedAt = -Infinity;
@@ -217,19 +229,25 @@ export class Recorder {
     const rec = this;
     const { countdown, errors, meanSelf, kind } = fd;
     const acc = this.acc;
+    // c/m/a: the untimed fast path that transformed code runs inline (abi.ts) reads these directly.
+    const views = { c: countdown, m: meanSelf, a: acc };
     if (this.mode === 'count') {
       // Nothing is ever timed: s() only counts (by the countdown), r() only counts errors.
       return {
+        ...views,
         s: (i: number) => { countdown[i]--; return -1; },
         r: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; },
         sa: (i: number) => { countdown[i]--; return 0; },
         ra: (i: number, _t: number, ok: number) => { if (ok === 0 && kind[i] === 1) errors[i]++; },
         e: (i: number) => { errors[i]++; },
+        t: () => -1,
+        ta: () => 0,
       };
     }
-    // The untimed paths are written out here, small enough to be inlined into the caller's code;
-    // the timed paths are methods.
+    // Transformed code decrements the countdown itself and calls s()/sa() only when it runs out;
+    // s()/sa() here still take a whole call (countdown included) for other callers and tests.
     return {
+      ...views,
       s: (i: number) => (--countdown[i] === 0 ? rec.start(fd, i) : -1),
       r: (i: number, frame: number, ok: number) => {
         if (ok === 0) errors[i]++;
@@ -243,6 +261,8 @@ export class Recorder {
         if (t !== 0) rec.endAsync(fd, i, t);
       },
       e: (i: number) => { errors[i]++; },
+      t: (i: number) => rec.start(fd, i),
+      ta: (i: number) => rec.startAsync(fd, i),
     };
   }
 
@@ -280,6 +300,12 @@ export class Recorder {
     if (d === this.stack.length) this.growStack();
     this.stack[d] = this.acc[0];
     this.startedAt[d] = t;
+    const id = fd.base + i;
+    this.frameFn[d] = id;
+    // Outermost timed call of this function unless its owner frame is still on the stack (an
+    // owner frame index at or above d, or one now holding another function, is a stale leftover).
+    const o = fd.owner[i];
+    if (o === 0 || o >= d || this.frameFn[o] !== id) fd.owner[i] = d;
     return d;
   }
 
@@ -289,6 +315,8 @@ export class Recorder {
     const ns = (this.now() - started) * 1e6;
     const start = this.stack[frame];
     this.depth = frame - 1; // from the frame itself, so a missed return cannot skew later ones
+    const outermost = fd.owner[i] === frame;
+    if (outermost) fd.owner[i] = 0;
     if (started <= this.pausedAt) {
       // stopped in the debugger meanwhile: counted, not timed; callers get its usual cost
       this.acc[0] = start + fd.meanTotal[i];
@@ -296,6 +324,10 @@ export class Recorder {
     }
     const children = this.acc[0] - start;
     this.acc[0] = start + ns;
+    if (outermost) {
+      fd.incl[i] += ns;
+      fd.estIncl[i] += ns * (fd.every[i] > 1 ? fd.every[i] : 1);
+    }
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
     this.record(fd, i, ns, ns - children);
@@ -350,6 +382,9 @@ export class Recorder {
     const t = new Float64Array(s.length);
     t.set(this.startedAt);
     this.startedAt = t;
+    const f = new Int32Array(s.length);
+    f.set(this.frameFn);
+    this.frameFn = f;
   }
 
   /** Explicit API: a named span; `end()` records it once. */
@@ -401,10 +436,16 @@ export class Recorder {
           maxNs: timed > 0 ? Math.round(fd.max[i]) : 0,
           hist: timed > 0 ? drainHist(fd.hists[i]) : [],
         };
-        if (fd.kind[i] === 0 && timed > 0) d.selfNs = Math.max(0, Math.round(fd.self[i]));
+        if (fd.kind[i] === 0 && timed > 0) {
+          d.selfNs = Math.max(0, Math.round(fd.self[i]));
+          d.inclusiveNs = Math.round(fd.incl[i]);
+        }
         if (this.mode !== 'count') {
           d.estTotalNs = Math.round(fd.estTotal[i]);
-          if (fd.kind[i] === 0) d.estSelfNs = Math.max(0, Math.round(fd.estSelf[i]));
+          if (fd.kind[i] === 0) {
+            d.estSelfNs = Math.max(0, Math.round(fd.estSelf[i]));
+            d.estInclusiveNs = Math.round(fd.estIncl[i]);
+          }
         }
         fns.push(d);
         fd.callsDone[i] = 0;
@@ -415,6 +456,8 @@ export class Recorder {
         fd.self[i] = 0;
         fd.estTotal[i] = 0;
         fd.estSelf[i] = 0;
+        fd.incl[i] = 0;
+        fd.estIncl[i] = 0;
         fd.min[i] = Infinity;
         fd.max[i] = 0;
       }

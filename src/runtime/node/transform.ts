@@ -80,7 +80,11 @@ export function parse(code: string, format: SourceFormat): acorn.Program {
 }
 
 const RUNTIME_LOOKUP = `globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]`;
-const NOOP_RUNTIME = '{file:function(){var z=function(){return 0};return{s:z,r:z,sa:z,ra:z,e:z}}}';
+// Without a runtime the countdowns start at 0 and only run negative: nothing is ever timed.
+const NOOP_RUNTIME = '{file:function(f,n){var z=function(){return 0},c=new Float64Array(n.length);'
+  + 'return{c:c,m:c,a:new Float64Array(1),t:z,ta:z,s:z,r:z,sa:z,ra:z,e:z}}}';
+/** Module-level copies of the recorder's typed arrays (abi.ts): the inline fast path reads them. */
+const VIEWS = '__pl$c=__pl$.c;__pl$m=__pl$.m;__pl$a=__pl$.a';
 
 /**
  * The prologue of abi.ts for the given FILES/FNS JSON texts.
@@ -93,8 +97,8 @@ const NOOP_RUNTIME = '{file:function(){var z=function(){return 0};return{s:z,r:z
  */
 export function prologue(filesJson: string, fnsJson: string, format: SourceFormat): string {
   const register = `(${RUNTIME_LOOKUP}||${NOOP_RUNTIME}).file(${filesJson},${fnsJson})`;
-  if (format === 'commonjs') return `var __pl$=${register};`;
-  return `var __pl$=(${RUNTIME_LOOKUP},__pl$f());function __pl$f(){return __pl$||(__pl$=${register})}`;
+  if (format === 'commonjs') return `var __pl$=${register},${VIEWS.replace(/;/g, ',')};`;
+  return `var __pl$=(${RUNTIME_LOOKUP},__pl$f()),__pl$c,__pl$m,__pl$a;function __pl$f(){if(!__pl$){__pl$=${register};${VIEWS}}return __pl$}`;
 }
 
 /** How every instrumented file starts (after a hashbang and directives). */
@@ -364,16 +368,22 @@ function containsDirectEval(node: AnyNode): boolean {
   return false;
 }
 
+/** The untimed call is inline (a countdown decrement); only a timed one calls the recorder. */
 function headText(index: number, kind: FnKind, lazy: boolean): string {
-  const start = kind === FnKind.Sync ? 's' : 'sa';
-  return `const __t$=${lazy ? '(__pl$||__pl$f())' : '__pl$'}.${start}(${index});let __o$=0,__v$;try{`;
+  const countdown = lazy ? '(__pl$c||__pl$f().c)' : '__pl$c';
+  const start = kind === FnKind.Sync ? `__pl$.t(${index}):-1` : `__pl$.ta(${index}):0`;
+  return `const __t$=--${countdown}[${index}]===0?${start};let __o$=0,__v$;try{`;
 }
 
 /** `completes`: whether the body can run off its end (a block body can; `return X` cannot). */
 function tailText(index: number, kind: FnKind, completes = true): string {
   // Generators: a finally cannot tell `.return()` from a throw, so throws are reported by a catch.
   const rethrow = kind === FnKind.Generator || kind === FnKind.AsyncGenerator ? `catch(__e$){__pl$.e(${index});throw __e$}` : '';
-  return `${completes ? ';__o$=1' : ''}}${rethrow}finally{__pl$.${kind === FnKind.Sync ? 'r' : 'ra'}(${index},__t$,__o$)}`;
+  // An untimed sync call that returned only adds its mean self time to the accumulator, inline.
+  const end = kind === FnKind.Sync
+    ? `__t$!==-1||__o$===0?__pl$.r(${index},__t$,__o$):__pl$a[0]+=__pl$m[${index}]`
+    : `__t$!==0||__o$===0?__pl$.ra(${index},__t$,__o$):0`;
+  return `${completes ? ';__o$=1' : ''}}${rethrow}finally{${end}}`;
 }
 
 /** Offset just after the `=>` at or after `from`, skipping comments (only punctuation precedes it). */
@@ -451,7 +461,7 @@ export function sortInsertions(insertions: readonly Insertion[]): Insertion[] {
 
 /** The code that decides this module's output, as text: part of the cache key (see instrument.ts). */
 export function transformCodeParts(): string[] {
-  return [Walker, headText, tailText, findArrow, findChar, skipTrivia, prologue, prologuePosition, lastDirective, transform, applyInsertions,
+  return [NOOP_RUNTIME, VIEWS, Walker, headText, tailText, findArrow, findChar, skipTrivia, prologue, prologuePosition, lastDirective, transform, applyInsertions,
     evalOffsets, hasOffsetIn, containsDirectEval]
     .map(String).concat(JSON.stringify(CHILD_KEYS), JSON.stringify(KIND_BY_FLAGS));
 }

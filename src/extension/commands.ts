@@ -60,7 +60,8 @@ export function registerCommands(context: vscode.ExtensionContext, insight: Insi
     return id;
   });
 
-  register(COMMANDS.openRun, async () => {
+  register(COMMANDS.openRun, async (id?: string) => {
+    if (typeof id === 'string') return insight.request<P.ListSessionsResult>(P.OpenRun, { id } satisfies P.OpenRunParams);
     const { runs } = await insight.request<P.ListRunsResult>(P.ListRuns);
     if (runs.length === 0) {
       void vscode.window.showInformationMessage('Perf Lens: no saved runs in .perf-lens/runs yet.');
@@ -78,7 +79,9 @@ export function registerCommands(context: vscode.ExtensionContext, insight: Insi
 
   register(COMMANDS.clear, () => insight.request<P.ListSessionsResult>(P.Clear));
 
-  register(COMMANDS.exportRun, async () => {
+  // Arguments (keybindings, tasks, tests): { format: 'json' | 'csv' | 'md', path: absolute file } skips the dialogs.
+  register(COMMANDS.exportRun, async (args?: { format?: P.ExportParams['format']; path?: string }) => {
+    if (args?.format && args.path) return insight.request<P.ExportResult>(P.ExportRun, { format: args.format, path: args.path } satisfies P.ExportParams);
     const pick = await vscode.window.showQuickPick(EXPORT_FORMATS, { title: 'Perf Lens: Export', placeHolder: 'Format of the exported report (the session or run the lenses show)' });
     if (!pick) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -108,7 +111,9 @@ export function registerCommands(context: vscode.ExtensionContext, insight: Insi
     return !insight.lensesAreHidden;
   });
 
-  register(COMMANDS.selectSession, async () => {
+  // Argument: a session id, or null for the automatic choice (skips the quick pick).
+  register(COMMANDS.selectSession, async (sessionId?: string | null) => {
+    if (sessionId !== undefined) return insight.request<P.ListSessionsResult>(P.SelectSession, { sessionId } satisfies P.SelectSessionParams);
     const list = await insight.request<P.ListSessionsResult>(P.ListSessions);
     const automatic = { label: '$(sync) Automatic', description: 'the newest live session, else the last run', id: null as string | null };
     const items = [automatic, ...list.sessions.map((s) => ({

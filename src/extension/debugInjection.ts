@@ -5,6 +5,8 @@ import { readSettings } from './settings';
 
 /** The configuration key that marks a launch we injected into: the server session id. */
 export const SESSION_KEY = '__perfLensSession';
+/** How long a resolved launch may take to become a debug session before its server session is ended. */
+const START_TIMEOUT_MS = 60_000;
 /** Whether the user's configuration set showAsyncStacks, noted before js-debug adds its default. */
 const ASYNC_STACKS_KEY = '__perfLensUserAsyncStacks';
 /** Evaluated in the paused debuggee: the runtime stops timing calls that span the pause. */
@@ -24,6 +26,8 @@ export function isJsDebugChild(config: vscode.DebugConfiguration): boolean {
 export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider, vscode.Disposable {
   /** Debug session id (the parent js-debug session) -> server session id. */
   private readonly measured = new Map<string, string>();
+  /** Server sessions whose debug session has not started yet -> timer that ends them. */
+  private readonly pending = new Map<string, NodeJS.Timeout>();
   private warnedAsyncStacks = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -71,12 +75,15 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
       if (this.insight.running) void vscode.window.showWarningMessage(`Perf Lens: not measuring "${String(config.name)}": ${message}`);
       return config;
     }
+    this.expectStart(started.sessionId);
+    // A new launch shows its own numbers, even if a saved run was picked before (Show Last Run, Select Session).
+    void this.insight.request(P.SelectSession, { sessionId: null } satisfies P.SelectSessionParams).catch(() => undefined);
     config.env = { ...env, ...started.env };
     config[SESSION_KEY] = started.sessionId;
     if (!this.userSetAsyncStacks(folder, config)) {
       // js-debug's async stack tracking makes every await much slower: timings would be inflated.
       config.showAsyncStacks = false;
-    } else if (config.showAsyncStacks !== false && !this.warnedAsyncStacks) {
+    } else if (config.showAsyncStacks !== false && config.showAsyncStacks !== undefined && !this.warnedAsyncStacks) {
       this.warnedAsyncStacks = true;
       void vscode.window.showWarningMessage(`Perf Lens: "${String(config.name)}" sets showAsyncStacks, which slows down every await: async timings are inflated. Remove it (or set it to false) for accurate numbers.`);
     }
@@ -85,13 +92,15 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   }
 
   /**
-   * Did the user set showAsyncStacks? js-debug fills in its default (true) before we see the resolved
-   * configuration, so look where the user writes it: the configuration as first resolved (while it is
-   * still a `node` one, before js-debug's defaults), else launch.json.
+   * Did the user set showAsyncStacks? js-debug usually fills in its default (`true`) before we see the
+   * configuration, so: what our resolver saw while it was still a `node` one (if it ran before
+   * js-debug's), else any value but js-debug's default, else the key in launch.json. A programmatic
+   * configuration that sets exactly `true` is indistinguishable from the default (and turned off).
    */
   private userSetAsyncStacks(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): boolean {
     const seen = config[ASYNC_STACKS_KEY] as boolean | undefined;
     if (seen !== undefined) return seen;
+    if (config.showAsyncStacks !== undefined && config.showAsyncStacks !== true) return true;
     const launches = vscode.workspace.getConfiguration('launch', folder?.uri).get<unknown[]>('configurations') ?? [];
     return launches.some((c) => typeof c === 'object' && c !== null && (c as { name?: unknown }).name === config.name && 'showAsyncStacks' in c);
   }
@@ -102,9 +111,21 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     return config;
   }
 
+  /** A launch that never starts (bad program path, cancelled) must not leave its server session open. */
+  private expectStart(sessionId: string): void {
+    const timer = setTimeout(() => {
+      this.pending.delete(sessionId);
+      void this.insight.request(P.EndSession, { sessionId, graceMs: 0 } satisfies P.EndSessionParams).catch(() => undefined);
+    }, START_TIMEOUT_MS);
+    this.pending.set(sessionId, timer);
+  }
+
   private onStart(session: vscode.DebugSession): void {
     const id = session.configuration[SESSION_KEY] as string | undefined;
-    if (id && !isJsDebugChild(session.configuration) && ![...this.measured.values()].includes(id)) this.measured.set(session.id, id);
+    if (!id || isJsDebugChild(session.configuration) || [...this.measured.values()].includes(id)) return;
+    this.measured.set(session.id, id);
+    clearTimeout(this.pending.get(id));
+    this.pending.delete(id);
   }
 
   private async onTerminate(session: vscode.DebugSession): Promise<void> {
@@ -143,6 +164,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   }
 
   dispose(): void {
+    for (const t of this.pending.values()) clearTimeout(t);
     for (const d of this.subscriptions) d.dispose();
   }
 }

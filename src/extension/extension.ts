@@ -15,7 +15,7 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     { dispose: () => void insight.dispose() },
     new PerfLensDebugInjection(insight),
-    vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath)),
+    vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath, insight.attachFile)),
   );
   registerCommands(context, insight);
   // Lenses of saved runs show as soon as a file opens; errors are shown to the user by start().

@@ -31,6 +31,15 @@ export class InsightClient implements vscode.Disposable {
     }));
   }
 
+  /** The server's attach file (written once it runs), for processes started outside the debugger. */
+  get attachFile(): string {
+    return path.join(this.storageDir, P.ATTACH_FILE_NAME);
+  }
+
+  private get storageDir(): string {
+    return (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+  }
+
   get running(): boolean {
     return this.client !== undefined && this.lib !== undefined && this.client.state === this.lib.State.Running;
   }
@@ -75,7 +84,6 @@ export class InsightClient implements vscode.Disposable {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lib = require('vscode-languageclient/node') as ClientLibrary;
     const { TransportKind } = lib;
-    const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
@@ -83,7 +91,7 @@ export class InsightClient implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
-      initializationOptions: { storageDir: storage, settings: serverSettings() } satisfies P.InitializationOptions,
+      initializationOptions: { storageDir: this.storageDir, settings: serverSettings() } satisfies P.InitializationOptions,
       middleware: {
         provideCodeLenses: (document, token, next) => (this.lensesHidden ? [] : next(document, token)),
       },

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { ATTACH_FILE_ENV } from '../protocol/lsp';
 import { readSettings } from './settings';
 import { isRunnableFile, runArgv, runCommandLine } from './runCommandLine';
 
@@ -14,7 +15,7 @@ export const TERMINAL_NAME = 'Perf Lens';
  * output stay open after the program ends and the user can run it again by hand.
  * Returns the terminal, or undefined when it refused (after telling the user why).
  */
-export async function runCurrentFile(extensionPath: string): Promise<vscode.Terminal | undefined> {
+export async function runCurrentFile(extensionPath: string, attachFile?: string): Promise<vscode.Terminal | undefined> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage('Perf Lens runs your program with an injected runtime: trust this workspace first (Workspaces: Manage Workspace Trust).');
     return undefined;
@@ -54,6 +55,9 @@ export async function runCurrentFile(extensionPath: string): Promise<vscode.Term
     name: TERMINAL_NAME,
     cwd: folder?.uri.fsPath ?? path.dirname(document.fileName),
     iconPath: new vscode.ThemeIcon('pulse'),
+    // Where `perf-lens run` can find the insight server's attach socket to stream the run into the
+    // editor's lenses (protocol/lsp.ts ATTACH_FILE_ENV); harmless when the CLI does not use it.
+    env: attachFile && fs.existsSync(attachFile) ? { [ATTACH_FILE_ENV]: attachFile } : undefined,
   });
   terminal.show();
   terminal.sendText(runCommandLine(runArgv(cliPath, document.fileName, settings.mode)));

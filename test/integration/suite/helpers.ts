@@ -1,4 +1,6 @@
 // Helpers for tests running inside the extension host.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 
@@ -78,3 +80,43 @@ export function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b\[[0-9;?]*[ -/]*[@-~]/g, '');
 }
+
+/* ---------------------- debug sessions and lenses ---------------------- */
+
+export const LENS_TITLE = /^avg .* · p95 .* · 199,998 calls/;
+export const runsDir = () => examplePath('.perf-lens', 'runs');
+
+export function runFiles(): string[] {
+  return fs.existsSync(runsDir()) ? fs.readdirSync(runsDir()).filter((f) => f.endsWith('.json')).sort() : [];
+}
+
+export async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+}
+
+/** Polls the lenses of the file until one on `line` has a title matching `title`. */
+export async function waitForLens(uri: vscode.Uri, line: number, title: RegExp, ms = 60_000): Promise<vscode.CodeLens> {
+  const deadline = Date.now() + ms;
+  let seen: string[] = [];
+  for (;;) {
+    const lenses = await lensesOf(uri);
+    const lens = lenses.find((l) => l.range.start.line === line && title.test(l.command?.title ?? ''));
+    if (lens) return lens;
+    seen = lenses.map((l) => `${l.range.start.line}: ${l.command?.title ?? '(no command)'}`);
+    if (Date.now() > deadline) throw new Error(`no lens matching ${String(title)} on line ${line} of ${uri.fsPath} within ${ms} ms; lenses: ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Debugs `config` to its end; resolves with the (parent) session once it terminated. */
+export async function debugToEnd(config: vscode.DebugConfiguration, ms = 90_000): Promise<vscode.DebugSession> {
+  const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === config.name && !s.parentSession, `debug session "${String(config.name)}" to start`);
+  assert.equal(await vscode.debug.startDebugging(workspaceFolder(), config), true, 'startDebugging');
+  const session = await started;
+  await nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, `debug session "${String(config.name)}" to end`, ms);
+  return session;
+}
+
+export const launch = (name: string, program: string, extra: Record<string, unknown> = {}): vscode.DebugConfiguration =>
+  ({ type: 'node', request: 'launch', name, program: examplePath(program), console: 'internalConsole', ...extra });
+

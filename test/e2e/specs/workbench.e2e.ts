@@ -1,6 +1,7 @@
 // What a person sees of Perf Lens in VS Code 1.100.3 (code-server) in Chromium.
 // Each `it()` is one check; a screenshot of the workbench is saved after each (see hooks.ts).
 import { useWorkbench } from '../harness/hooks';
+import { log } from '../harness/workbench';
 
 const RUN_COMMAND = 'Perf Lens: Run Current File with Perf Lens';
 
@@ -31,6 +32,7 @@ describe('Perf Lens in the VS Code workbench', function () {
     await wb.runCommand('Developer: Show Running Extensions');
     const row = await wb.listRow(wb.page.locator('.runtime-extensions-editor .monaco-list'), 'Perf Lens');
     await wb.expectText(row, /Activation: \d+ms/, 30_000);
+    log(`Perf Lens ${/(?:Startup )?Activation: \d+ms/.exec(await row.innerText())?.[0] ?? '(activation time not shown)'}`);
   });
 
   it('debugs main.js with js-debug: output in the Debug Console, then the session ends', async () => {
@@ -81,6 +83,18 @@ describe('Perf Lens in the VS Code workbench', function () {
     }
     await wb.expectText(hover, /p95/);
     await wb.expectText(hover, /total .* of run/);
+  });
+
+  it('clicking the isPrime lens opens a preview with its full statistics', async () => {
+    const wb = workbench();
+    await wb.openFromExplorer('main.js');
+    await wb.page.locator('.monaco-editor .codelens-decoration a', { hasText: / 199,998 calls/ }).first().click();
+    // The Markdown preview is a webview: its tab, then the table inside it.
+    await wb.page.locator('.tabs-container .tab', { hasText: /Preview isPrime/ }).waitFor({ timeout: 30_000 });
+    const preview = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await preview.locator('h1', { hasText: 'isPrime' }).waitFor({ timeout: 30_000 });
+    await preview.locator('td', { hasText: '199,998' }).first().waitFor({ timeout: 10_000 });
+    wb.restoreAfterScreenshot(() => wb.runCommand('View: Close All Editors'));
   });
 
   it('refuses to run a file that is not JavaScript, with a notification saying why', async () => {

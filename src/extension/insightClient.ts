@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 type ClientLibrary = typeof import('vscode-languageclient/node');
 import * as P from '../protocol/lsp';
+import { InlineLenses, readLensDisplay } from './inlineLenses';
 import { serverSettings } from './settings';
 
 /** JS/TS files on disk: the documents the insight server puts lenses and hovers on. */
@@ -22,10 +23,12 @@ export class InsightClient implements vscode.Disposable {
   private readonly sessionChanged = new vscode.EventEmitter<P.SessionChangedParams>();
   /** perfLens/sessionChanged notifications of the server. */
   readonly onSessionChanged = this.sessionChanged.event;
-  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly inline = new InlineLenses();
+  private readonly subscriptions: vscode.Disposable[] = [this.inline];
 
   constructor(private readonly context: vscode.ExtensionContext, readonly output: vscode.OutputChannel) {
     this.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('perfLens.lens.display')) this.refreshLenses();
       if (!e.affectsConfiguration('perfLens') || !this.client || !this.lib || !this.running) return;
       void this.client.sendNotification(this.lib.DidChangeConfigurationNotification.type, { settings: serverSettings() });
     }));
@@ -93,7 +96,19 @@ export class InsightClient implements vscode.Disposable {
       outputChannel: this.output,
       initializationOptions: { storageDir: this.storageDir, settings: serverSettings() } satisfies P.InitializationOptions,
       middleware: {
-        provideCodeLenses: (document, token, next) => (this.lensesHidden ? [] : next(document, token)),
+        provideCodeLenses: async (document, token, next) => {
+          if (this.lensesHidden) {
+            this.inline.clear(document.uri);
+            return [];
+          }
+          const lenses = (await next(document, token)) ?? [];
+          if (readLensDisplay() === 'codelens') {
+            this.inline.clear(document.uri);
+            return lenses;
+          }
+          this.inline.show(document, lenses);
+          return [];
+        },
       },
     };
     this.lib = lib;

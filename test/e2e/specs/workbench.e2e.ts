@@ -1,6 +1,9 @@
 // What a person sees of Perf Lens in VS Code 1.100.3 (code-server) in Chromium.
 // Each `it()` is one check; a screenshot of the workbench is saved after each (see hooks.ts).
+import * as fs from 'fs';
+import * as path from 'path';
 import { useWorkbench } from '../harness/hooks';
+import { EXAMPLE_WORKSPACE } from '../harness/paths';
 import { log } from '../harness/workbench';
 
 const RUN_COMMAND = 'Perf Lens: Run Current File with Perf Lens';
@@ -95,6 +98,25 @@ describe('Perf Lens in the VS Code workbench', function () {
     await preview.locator('h1', { hasText: 'isPrime' }).waitFor({ timeout: 30_000 });
     await preview.locator('td', { hasText: '199,998' }).first().waitFor({ timeout: 10_000 });
     wb.restoreAfterScreenshot(() => wb.runCommand('View: Close All Editors'));
+  });
+
+  it('perfLens.lens.display "inline" shows the timings at the end of the function line instead', async () => {
+    const wb = workbench();
+    const settings = path.join(EXAMPLE_WORKSPACE, '.vscode', 'settings.json');
+    if (fs.existsSync(settings)) throw new Error(`${settings} exists: this check writes and removes it`);
+    await wb.openFromExplorer('main.js');
+    fs.writeFileSync(settings, JSON.stringify({ 'perfLens.lens.display': 'inline' }, null, 2));
+    wb.restoreAfterScreenshot(async () => {
+      fs.rmSync(settings, { force: true });
+      await wb.page.locator('.monaco-editor .codelens-decoration', { hasText: / 199,998 calls/ }).first().waitFor({ timeout: 30_000 });
+    });
+    await wb.page.locator('.monaco-editor .codelens-decoration', { hasText: / calls/ }).first().waitFor({ state: 'detached', timeout: 30_000 });
+    // Extension decorations render their text as CSS ::after content of a span in the line (spaces
+    // become non-breaking ones: \\s matches both).
+    const inlineShown = `(() => [...document.querySelectorAll('.monaco-editor .view-line')]
+      .filter((l) => l.textContent.replace(/\\s/g, ' ').includes('function isPrime(n)'))
+      .some((l) => [...l.querySelectorAll('span')].some((s) => /avg\\s.*\\sp95\\s.*\\s199,998\\scalls/.test(getComputedStyle(s, '::after').content))))()`;
+    await wb.page.waitForFunction(inlineShown, undefined, { timeout: 30_000 });
   });
 
   it('refuses to run a file that is not JavaScript, with a notification saying why', async () => {

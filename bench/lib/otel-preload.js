@@ -23,6 +23,7 @@ const recorderFor = (names, c = new Float64Array(names.length).fill(1)) => ({
   ta: (i) => { c[i] = 1; return tracer.startSpan(names[i]); },
   s: (i) => tracer.startSpan(names[i]),
   r: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); },
+  d: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); return 0; },
   sa: (i) => tracer.startSpan(names[i]),
   ra: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); },
   e: () => {},

@@ -122,21 +122,23 @@ describe('runtime: recorder (with a fake clock)', () => {
     assert.deepEqual(fns.map((d) => [d.calls, d.errors]), [[1, 1], [1, 1], [1, 1]]);
     assert.equal(fns[1].selfNs, undefined, 'async: no self time');
   });
-  it('adaptive rule: N = ceil(500 ns / (3% of the mean self time)), capped', () => {
-    assert.equal(adaptiveEvery(17000), 1);
-    assert.equal(adaptiveEvery(10000), 2);
-    assert.equal(adaptiveEvery(2000), 9);
-    assert.equal(adaptiveEvery(100), 167);
+  it('adaptive rule: N = ceil(500 ns / (1.5% of the mean self time)), capped', () => {
+    assert.equal(adaptiveEvery(34000), 1);
+    assert.equal(adaptiveEvery(33000), 2);
+    assert.equal(adaptiveEvery(10000), 4);
+    assert.equal(adaptiveEvery(2000), 17);
+    assert.equal(adaptiveEvery(100), 334);
     assert.equal(adaptiveEvery(1), MAX_SAMPLE_EVERY);
+    assert.equal(MAX_SAMPLE_EVERY, 4096);
     let clock = 1;
     const r = new Recorder({ mode: 'adaptive', sampleEvery: 64, now: () => (clock += 0.00005) }); // every call takes 50 ns
     const f = r.file(['/a.js'], [['tiny', 0, 1, 1, 0]]);
     for (let i = 0; i < 20000; i++) f.r(0, f.s(0), 1);
     const [d] = r.cut().fns;
     assert.equal(d.calls, 20000);
-    // 256 timed, then 1 in ceil(500 / 1.5) = 334 of the remaining 19744 (randomised gaps, mean 334).
-    assert.equal(adaptiveEvery(50), 334);
-    assert.ok(d.timed > ADAPT_FIRST + 30 && d.timed < ADAPT_FIRST + 100, `timed ${d.timed}`);
+    // 256 timed, then 1 in ceil(500 / 0.75) = 667 of the remaining 19744 (randomised gaps, mean 667): ~30.
+    assert.equal(adaptiveEvery(50), 667);
+    assert.ok(d.timed > ADAPT_FIRST + 15 && d.timed < ADAPT_FIRST + 50, `timed ${d.timed}`);
   });
   it('count mode times nothing and sampled mode about 1 in N', () => {
     const c = new Recorder({ mode: 'count', sampleEvery: 64 });

@@ -22,15 +22,20 @@
  *
  * Sync functions, methods, accessors, constructors, arrows and static blocks:
  *     { const __t$=--__pl$c[I]===0?__pl$.t(I):-1; let __o$=0, __v$; try { BODY ;__o$=1 }
- *       finally { __t$!==-1||__o$===0?__pl$.r(I,__t$,__o$):__pl$a[0]+=__pl$m[I] } }
+ *       finally { __pl$a[0]+=__pl$m[I]+(__o$===0||__t$!==-1?__pl$.d(I,__t$,__o$):0) } }
  *   i.e. a call is counted by decrementing its sampling countdown `c[I]`; only when that reaches 0
- *   is it timed (`t`), and only a timed call or one that threw calls `r`. An untimed call adds its
- *   function's mean self time `m[I]` to the self-time accumulator `a[0]` itself (see recorder.ts).
+ *   is it timed (`t`), and only a timed call or one that threw calls `d`. Every call adds its
+ *   function's mean self time `m[I]` to the self-time accumulator `a[0]` (see recorder.ts); `d`
+ *   returns the correction for a timed one. Every operation but the calls runs on every call, on
+ *   purpose: V8 deoptimizes code at an operation that had no type feedback when it was compiled,
+ *   and on-stack-replaced code of a long loop stays cached, so a path first taken after
+ *   optimization (an untimed call after the first fully timed ones) would deoptimize again and
+ *   again.
  *   Every `return X` of the function is written `return (__v$=(X),__o$=1,__v$)` so that a call
  *   that throws is told apart from one that returns (no catch clause, so "pause on uncaught
  *   exceptions" still stops at the user's throw).
  * Async functions (sample = time to settle): `const __t$=--__pl$c[I]===0?__pl$.ta(I):0` and
- *   `finally{__t$!==0||__o$===0?__pl$.ra(I,__t$,__o$):0}` (they stay off the self-time stack,
+ *   `finally{__o$===0||__t$!==0?__pl$.ra(I,__t$,__o$):0}` (they stay off the self-time stack,
  *   since other calls interleave with their awaits).
  * Generators (sample = first resume to completion): as async, plus
  *   `catch(__e$){__pl$.e(I);throw __e$}` because a finally cannot tell `.return()` from a throw.
@@ -65,7 +70,12 @@ export interface FileRecorder {
   ta(i: number): number;
   /** Sync start including the countdown (for callers other than transformed code): a token for `r`, -1 when untimed. */
   s(i: number): number;
-  /** Sync end. `ok` is 0 when the body threw. Untimed calls that returned need not call it (see above). */
+  /**
+   * Sync end of the inline tail (a timed call, or one that threw: `ok` 0), after the code added
+   * `m[i]` to `a[0]`: returns what to add to `a[0]` on top of that.
+   */
+  d(i: number, t: number, ok: number): number;
+  /** Sync end including the self-time bookkeeping (for callers other than transformed code). */
   r(i: number, t: number, ok: number): void;
   /** Async/generator start including the countdown (not on the self-time stack); 0 when untimed. */
   sa(i: number): number;

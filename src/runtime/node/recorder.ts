@@ -3,13 +3,17 @@
  * Aggregates in-process into per-file typed arrays indexed by the local function index; `cut()`
  * returns what changed since the previous cut and zeroes the interval counters. No I/O here.
  *
- * Hot path: no allocation per call, a clock read only for timed calls. An untimed call costs one
- * decrement: calls are not counted separately but derived from the sampling countdown (calls =
- * completed gaps + how far the current gap has run down); in count mode the countdown just keeps
- * going down (Float64Array: no wrap-around).
- * s() never returns a heap number (the transformed code may not inline it, and a boxed double per
- * call would feed the GC): a timed call gets its frame index on a small stack (start time and acc
- * live in the frame), an untimed call gets -1.
+ * Hot path: no allocation per call, clock reads only for timed calls. An untimed call runs inline in
+ * the transformed code (abi.ts) and calls nothing here: it decrements its countdown `c[i]` and adds
+ * its mean self time `m[i]` to the accumulator `a[0]`. Calls are not counted separately but derived
+ * from the countdown (calls = completed gaps + how far the current gap has run down); in count mode
+ * the countdown just keeps going down (Float64Array: no wrap-around).
+ * t()/s() never return a heap number (a boxed double per call would feed the GC): a timed call gets
+ * its frame index on a small stack (start time and acc live in the frame), an untimed call -1.
+ * A timed call costs three clock reads: start, end, and once more after its recording, so that its
+ * bookkeeping counts as its own time in its caller's accounting, not as the caller's self time.
+ * Recursion: `owner[i]` is the frame of function i's outermost timed call in progress; only that
+ * call adds to the recursion-aware total (inclusiveNs), so nested calls are not counted twice.
  * Self time of sync functions: `acc` is the time accumulated so far by finished calls. A timed
  * call remembers acc at its start; at return its child time is acc - that, and it sets acc = that +
  * its duration (its whole subtree replaced by its measured duration). An untimed (sampled-out)
@@ -24,7 +28,10 @@
  *     judged against the time the program itself spends there) and COST_NS the cost of timing one
  *     call, it is timed 1 in
  *     N = ceil(COST_NS / (TARGET_OVERHEAD · m)) calls (N ≤ MAX_SAMPLE_EVERY), i.e. timing adds at
- *     most ~TARGET_OVERHEAD (3%) of its own time; N = 1 (full timing) when m ≥ COST_NS / 3% ≈ 16.7 µs;
+ *     most ~TARGET_OVERHEAD (1.5%) of its own time; N = 1 (full timing) when m ≥ COST_NS / 1.5% ≈ 33 µs.
+ *     1.5% is half the 3% overhead target: the other half pays for every call's inline countdown and
+ *     self-time bookkeeping and the fully timed first calls (bench/overhead.js measured 4.9% on
+ *     2 µs functions with a 3% timing budget);
  *   - N is re-evaluated after every further ADAPT_AFTER (1000) timed calls from those alone (so a
  *     warm-up or a GC pause in one window does not stick, and a function that becomes slow returns
  *     to full timing). This happens in the hot path, not at cuts: a long synchronous computation
@@ -43,8 +50,9 @@ export const ADAPT_AFTER = 1000;
  * ~75 ns in a tight loop but ~400-500 ns per timed call inside acorn and in ~2 µs functions.
  */
 export const COST_NS = 500;
-export const TARGET_OVERHEAD = 0.03;
-export const MAX_SAMPLE_EVERY = 1024;
+export const TARGET_OVERHEAD = 0.015;
+/** Tiny hot functions: 1 in 4096 still gives thousands of timed calls in a storm of millions. */
+export const MAX_SAMPLE_EVERY = 4096;
 /** Histogram slots allocated at a function's first timed call (covers up to ~1 ms); grown on demand. */
 const INITIAL_HIST = 512;
 
@@ -237,6 +245,7 @@ export class Recorder {
         ...views,
         s: (i: number) => { countdown[i]--; return -1; },
         r: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; },
+        d: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; return 0; },
         sa: (i: number) => { countdown[i]--; return 0; },
         ra: (i: number, _t: number, ok: number) => { if (ok === 0 && kind[i] === 1) errors[i]++; },
         e: (i: number) => { errors[i]++; },
@@ -251,8 +260,15 @@ export class Recorder {
       s: (i: number) => (--countdown[i] === 0 ? rec.start(fd, i) : -1),
       r: (i: number, frame: number, ok: number) => {
         if (ok === 0) errors[i]++;
-        if (frame > 0) rec.end(fd, i, frame);
+        if (frame > 0) acc[0] = rec.end(fd, i, frame);
         else acc[0] += meanSelf[i];
+      },
+      // The inline tail has added m[i] (read before this call) and adds what this returns.
+      d: (i: number, frame: number, ok: number) => {
+        if (ok === 0) errors[i]++;
+        if (frame <= 0) return 0;
+        const added = meanSelf[i];
+        return rec.end(fd, i, frame) - acc[0] - added;
       },
       sa: (i: number) => (--countdown[i] === 0 ? rec.startAsync(fd, i) : 0),
       ra: (i: number, t: number, ok: number) => {
@@ -309,21 +325,21 @@ export class Recorder {
     return d;
   }
 
-  /** End of a timed sync call. */
-  private end(fd: FileData, i: number, frame: number): void {
+  /**
+   * End of a timed sync call: records it and returns the value the self-time accumulator must take
+   * (its start value plus this call's duration: its subtree is replaced by its measured time).
+   * The caller stores it (r) or adds the difference inline (d).
+   */
+  private end(fd: FileData, i: number, frame: number): number {
     const started = this.startedAt[frame];
     const ns = (this.now() - started) * 1e6;
     const start = this.stack[frame];
     this.depth = frame - 1; // from the frame itself, so a missed return cannot skew later ones
     const outermost = fd.owner[i] === frame;
     if (outermost) fd.owner[i] = 0;
-    if (started <= this.pausedAt) {
-      // stopped in the debugger meanwhile: counted, not timed; callers get its usual cost
-      this.acc[0] = start + fd.meanTotal[i];
-      return;
-    }
+    // stopped in the debugger meanwhile: counted, not timed; callers get its usual cost
+    if (started <= this.pausedAt) return start + fd.meanTotal[i];
     const children = this.acc[0] - start;
-    this.acc[0] = start + ns;
     if (outermost) {
       fd.incl[i] += ns;
       fd.estIncl[i] += ns * (fd.every[i] > 1 ? fd.every[i] : 1);
@@ -331,6 +347,10 @@ export class Recorder {
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
     this.record(fd, i, ns, ns - children);
+    // The caller sees this call take until now: the bookkeeping of a timed call (the recording
+    // above, its cache misses) is then not in the caller's self time, which would make timed
+    // callees inflate their callers' self time and so how often those are timed in turn.
+    return start + (this.now() - started) * 1e6;
   }
 
   private startAsync(fd: FileData, i: number): number {

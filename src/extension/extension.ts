@@ -3,6 +3,7 @@ import { registerCommands } from './commands';
 import { PerfLensDebugInjection } from './debugInjection';
 import { InsightClient } from './insightClient';
 import { RUN_CURRENT_FILE_COMMAND, runCurrentFile } from './runCurrentFile';
+import { TOGGLE_TERMINAL_COMMAND, TerminalMeasuring } from './terminalMeasuring';
 
 /**
  * Perf Lens extension entry point: stays cheap. Activated by a Node debug launch, a Perf Lens command,
@@ -18,6 +19,15 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath, insight.attachFile)),
   );
   registerCommands(context, insight);
+  const terminals = new TerminalMeasuring(context, insight);
+  context.subscriptions.push(terminals, vscode.commands.registerCommand(TOGGLE_TERMINAL_COMMAND, async () => {
+    try {
+      return await terminals.toggle();
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Perf Lens: ${err instanceof Error ? err.message : String(err)}`);
+      return terminals.active;
+    }
+  }));
   // Lenses of saved runs show as soon as a file opens; errors are shown to the user by start().
   if (vscode.workspace.isTrusted) setTimeout(() => void insight.start().catch(() => undefined), 0);
 }

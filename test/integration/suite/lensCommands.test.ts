@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExportResult, ListSessionsResult, PruneRunsResult, ShowDetailsArgs } from '../../../src/protocol/lsp';
-import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, lensesOf, openInEditor, runFiles, waitForLens } from './helpers';
+import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, lensesOf, nextEvent, openInEditor, runFiles, waitForLens } from './helpers';
 
 /** Resolves when no Perf Lens lens is left on the file (other providers' lenses are ignored). */
 async function waitForNoPerfLens(uri: vscode.Uri, ms = 20_000): Promise<void> {
@@ -111,6 +111,28 @@ describe('Perf Lens commands', function () {
     await vscode.commands.executeCommand('perfLens.clear');
     await debugToEnd({ type: 'node', request: 'launch', name: 'Perf Lens IT: npm start', runtimeExecutable: 'npm', runtimeArgs: ['start'], cwd: examplePath(), console: 'internalConsole' });
     await waitForLens(document.uri, 3, LENS_TITLE);
+  });
+
+  it('Toggle Measuring in Terminals: node started in a new terminal is measured; off saves the run', async () => {
+    const { document } = await openInEditor(examplePath('main.js'));
+    await vscode.commands.executeCommand('perfLens.clear');
+    const before = runFiles();
+    assert.equal(await vscode.commands.executeCommand('perfLens.toggleTerminalMeasuring'), true, 'now on');
+    let on = true;
+    try {
+      const terminal = vscode.window.createTerminal({ name: 'Perf Lens IT terminal', cwd: examplePath() });
+      const shell = terminal.shellIntegration ?? (await nextEvent(vscode.window.onDidChangeTerminalShellIntegration, (e) => e.terminal === terminal, 'shell integration in the new terminal')).shellIntegration;
+      const execution = shell.executeCommand('node main.js');
+      const end = await nextEvent(vscode.window.onDidEndTerminalShellExecution, (e) => e.execution === execution, '`node main.js` to finish', 60_000);
+      assert.equal(end.exitCode, 0);
+      await waitForLens(document.uri, 3, LENS_TITLE);
+      assert.equal(await vscode.commands.executeCommand('perfLens.toggleTerminalMeasuring'), false, 'now off');
+      on = false;
+      assert.equal(runFiles().filter((f) => !before.includes(f)).length, 1, 'the terminal session was saved as a run');
+    } finally {
+      if (on) await vscode.commands.executeCommand('perfLens.toggleTerminalMeasuring');
+      await closeEverything();
+    }
   });
 
   it('keeps an explicit showAsyncStacks; perfLens.debug.enable=false leaves launches alone', async () => {

@@ -19,6 +19,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath, insight.attachFile)),
   );
   registerCommands(context, insight);
+  context.subscriptions.push(insight.onSessionChanged((change) => {
+    // Lenses show the numbers; these say what happened to the processes behind them.
+    // A stopped debug session looks like a crash to the server: no pop-up for that, only for a
+    // rejected connection (a process that could not report).
+    if (change.kind === 'runSaved' || change.kind === 'processCrashed') vscode.window.setStatusBarMessage(`$(pulse) ${change.message}`, 8_000);
+    else if (change.kind === 'connectionRejected') void vscode.window.showWarningMessage(change.message);
+  }));
   const terminals = new TerminalMeasuring(context, insight);
   context.subscriptions.push(terminals, vscode.commands.registerCommand(TOGGLE_TERMINAL_COMMAND, async () => {
     try {

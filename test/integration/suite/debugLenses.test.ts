@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FunctionDetailsResult, ShowDetailsArgs } from '../../../src/protocol/lsp';
-import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, openInEditor, runFiles, runsDir, waitForLens, workspaceFolder } from './helpers';
+import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, nextEvent, openInEditor, runFiles, runsDir, waitForLens, workspaceFolder } from './helpers';
 
 describe('Live CodeLens from debug sessions', function () {
   this.timeout(180_000);
@@ -54,6 +54,16 @@ describe('Live CodeLens from debug sessions', function () {
     const { document } = await openInEditor(examplePath('main.ts'));
     const tsx = path.resolve(workspaceFolder().uri.fsPath, '..', '..', 'node_modules', '.bin', 'tsx');
     await debugToEnd(launch('Perf Lens IT: main.ts', 'main.ts', { runtimeExecutable: tsx }));
+    await waitForLens(document.uri, 3, LENS_TITLE);
+  });
+
+  it('"Debug with Perf Lens" debugs the active file without a launch.json entry (TypeScript through tsx)', async () => {
+    const { document } = await openInEditor(examplePath('main.ts'));
+    await vscode.commands.executeCommand('perfLens.clear'); // the lens must come from this session
+    const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === 'Perf Lens: main.ts' && !s.parentSession, 'the "Perf Lens: main.ts" session');
+    assert.equal(await vscode.commands.executeCommand('perfLens.debugCurrentFile'), true);
+    const session = await started;
+    await nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, 'the "Perf Lens: main.ts" session to end', 90_000);
     await waitForLens(document.uri, 3, LENS_TITLE);
   });
 

@@ -17,13 +17,14 @@ const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcess
 const tracer = provider.getTracer('perf-lens-bench');
 
 // Countdowns set back to 1 at every start: every call takes the timed path (a span).
+const scratch = new Float64Array(1);
 const recorderFor = (names, c = new Float64Array(names.length).fill(1)) => ({
   c, m: new Float64Array(names.length), a: new Float64Array(1),
   t: (i) => { c[i] = 1; return tracer.startSpan(names[i]); },
   ta: (i) => { c[i] = 1; return tracer.startSpan(names[i]); },
   s: (i) => tracer.startSpan(names[i]),
   r: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); },
-  d: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); return 0; },
+  d: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); return scratch; },
   sa: (i) => tracer.startSpan(names[i]),
   ra: (_i, span, ok) => { if (!ok) span.setStatus({ code: 2 }); span.end(); },
   e: () => {},

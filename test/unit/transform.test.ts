@@ -37,10 +37,10 @@ function names(code: string, format: 'commonjs' | 'module' = 'commonjs'): string
 
 /** Removes everything the transform inserts, so the rest can be compared with the original line. */
 function stripInsertions(line: string): string {
-  const noop = String.raw`\{file:function\(f,n\)\{var z=function\(\)\{return 0\},c=new Float64Array\(n\.length\);return\{c:c,m:c,a:new Float64Array\(1\),t:z,ta:z,d:z,s:z,r:z,sa:z,ra:z,e:z\}\}\}`;
+  const noop = String.raw`\{file:function\(f,n\)\{var z=function\(\)\{return 0\},c=new Float64Array\(n\.length\),a=new Float64Array\(1\);return\{c:c,m:new Float64Array\(n\.length\),a:a,t:z,ta:z,d:function\(\)\{return a\},s:z,r:z,sa:z,ra:z,e:z\}\}\}`;
   const register = String.raw`\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\]\|\|${noop}\)\.file\(\[.*?\],\[(?:\[.*?\])?\]\)`;
   const start = String.raw`--(?:__pl\$c|\(__pl\$c\|\|__pl\$f\(\)\.c\))\[(\d+)\]===0\?__pl\$\.(?:t\(\1\):-1|ta\(\1\):0)`;
-  const end = String.raw`(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{(?:__pl\$a\[0\]\+=__pl\$m\[(\d+)\]\+\(__o\$===0\|\|__t\$!==-1\?__pl\$\.d\(\1,__t\$,__o\$\):0\)|__o\$===0\|\|__t\$!==0\?__pl\$\.ra\(\d+,__t\$,__o\$\):0)\}`;
+  const end = String.raw`(?:catch\(__e\$\)\{__pl\$\.e\(\d+\);throw __e\$\})?finally\{(?:\(__o\$===0\|\|__t\$!==-1\?__pl\$\.d\((\d+),__t\$,__o\$\):__pl\$a\)\[0\]\+=__pl\$m\[\1\]|__o\$===0\|\|__t\$!==0\?__pl\$\.ra\(\d+,__t\$,__o\$\):0)\}`;
   return line
     .replace(new RegExp(String.raw`var __pl\$=${register},__pl\$c=__pl\$\.c,__pl\$m=__pl\$\.m,__pl\$a=__pl\$\.a;`), '')
     .replace(new RegExp(String.raw`var __pl\$=\(globalThis\[Symbol\.for\("perf-lens\.runtime"\)\],__pl\$f\(\)\),__pl\$c,__pl\$m,__pl\$a;function __pl\$f\(\)\{if\(!__pl\$\)\{__pl\$=${register};__pl\$c=__pl\$\.c;__pl\$m=__pl\$\.m;__pl\$a=__pl\$\.a\}return __pl\$\}`), '')
@@ -145,13 +145,13 @@ describe('transform: output shape', () => {
     assert.equal(lines[1], '  const y = x + 1;');
     assert.equal(lines[2], '  if (y) throw new Error(y);');
     assert.equal(lines[3], '  return (__v$=(y),__o$=1,__v$);');
-    assert.equal(lines[4], ';__o$=1}finally{__pl$a[0]+=__pl$m[0]+(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):0)}}');
+    assert.equal(lines[4], ';__o$=1}finally{(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):__pl$a)[0]+=__pl$m[0]}}');
   });
 
   it('wraps bodies per abi.ts: inline countdown + t/r for sync, ta/ra for async, ta/ra + catch/e for generators', () => {
     const out = instrumentSource('function s(){}\nasync function a(){}\nfunction* g(){}\nasync function* ag(){}\n', '/app/k.js', cjs).code;
     const lines = out.split('\n');
-    assert.ok(lines[0].endsWith('function s(){const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{__pl$a[0]+=__pl$m[0]+(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):0)}}'), lines[0]);
+    assert.ok(lines[0].endsWith('function s(){const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):__pl$a)[0]+=__pl$m[0]}}'), lines[0]);
     assert.equal(lines[1], 'async function a(){const __t$=--__pl$c[1]===0?__pl$.ta(1):0;let __o$=0,__v$;try{;__o$=1}finally{__o$===0||__t$!==0?__pl$.ra(1,__t$,__o$):0}}');
     assert.equal(lines[2], 'function* g(){const __t$=--__pl$c[2]===0?__pl$.ta(2):0;let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(2);throw __e$}finally{__o$===0||__t$!==0?__pl$.ra(2,__t$,__o$):0}}');
     assert.equal(lines[3], 'async function* ag(){const __t$=--__pl$c[3]===0?__pl$.ta(3):0;let __o$=0,__v$;try{;__o$=1}catch(__e$){__pl$.e(3);throw __e$}finally{__o$===0||__t$!==0?__pl$.ra(3,__t$,__o$):0}}');
@@ -162,14 +162,14 @@ describe('transform: output shape', () => {
     const src = 'function outer() { const inner = () => { return 1; }; return inner() + (() => 2)(); }\nreturn 5;\n';
     const out = instrumentSource(src, '/app/r.js', cjs).code;
     assert.ok(out.includes('{const __t$=--__pl$c[1]===0?__pl$.t(1):-1;let __o$=0,__v$;try{ return (__v$=(1),__o$=1,__v$);'), out);
-    assert.ok(out.includes('return (__v$=(inner() + (() =>{const __t$=--__pl$c[2]===0?__pl$.t(2):-1;let __o$=0,__v$;try{return __v$=( 2),__o$=1,__v$}finally{__pl$a[0]+=__pl$m[2]+(__o$===0||__t$!==-1?__pl$.d(2,__t$,__o$):0)}})()),__o$=1,__v$);'), out);
+    assert.ok(out.includes('return (__v$=(inner() + (() =>{const __t$=--__pl$c[2]===0?__pl$.t(2):-1;let __o$=0,__v$;try{return __v$=( 2),__o$=1,__v$}finally{(__o$===0||__t$!==-1?__pl$.d(2,__t$,__o$):__pl$a)[0]+=__pl$m[2]}})()),__o$=1,__v$);'), out);
     assert.ok(out.endsWith('\nreturn 5;\n'), 'a CommonJS top-level return is left alone');
   });
 
   it('wraps expression-bodied arrows right after `=>`, also around parenthesised objects and nested arrows', () => {
     const out = instrumentSource('const o = () => ({ a: 1 });\nconst c = a => b =>\n  a + b;\n', '/app/a.js', cjs).code.split('\n');
-    assert.ok(out[0].endsWith('const o = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( ({ a: 1 })),__o$=1,__v$}finally{__pl$a[0]+=__pl$m[0]+(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):0)}};'), out[0]);
-    assert.equal(out[2], '  a + b),__o$=1,__v$}finally{__pl$a[0]+=__pl$m[2]+(__o$===0||__t$!==-1?__pl$.d(2,__t$,__o$):0)}}),__o$=1,__v$}finally{__pl$a[0]+=__pl$m[1]+(__o$===0||__t$!==-1?__pl$.d(1,__t$,__o$):0)}};');
+    assert.ok(out[0].endsWith('const o = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( ({ a: 1 })),__o$=1,__v$}finally{(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):__pl$a)[0]+=__pl$m[0]}};'), out[0]);
+    assert.equal(out[2], '  a + b),__o$=1,__v$}finally{(__o$===0||__t$!==-1?__pl$.d(2,__t$,__o$):__pl$a)[0]+=__pl$m[2]}}),__o$=1,__v$}finally{(__o$===0||__t$!==-1?__pl$.d(1,__t$,__o$):__pl$a)[0]+=__pl$m[1]}};');
     const run = vm.runInNewContext(`${out.join('\n')}; [o().a, c(1)(2)]`) as number[];
     assert.deepEqual([...run], [1, 3]);
   });
@@ -191,7 +191,7 @@ describe('transform: output shape', () => {
     const src = '#!/usr/bin/env node\nconst f = () => 1;\n';
     const out = instrumentSource(src, '/app/bin.js', cjs).code.split('\n');
     assert.equal(out[0], '#!/usr/bin/env node');
-    assert.ok(out[1].startsWith('var __pl$=') && out[1].endsWith('const f = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( 1),__o$=1,__v$}finally{__pl$a[0]+=__pl$m[0]+(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):0)}};'), out[1]);
+    assert.ok(out[1].startsWith('var __pl$=') && out[1].endsWith('const f = () =>{const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{return __v$=( 1),__o$=1,__v$}finally{(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):__pl$a)[0]+=__pl$m[0]}};'), out[1]);
     const withDirective = instrumentSource('#!/usr/bin/env node\n"use strict";\nfunction f() {}\n', '/app/bin2.js', cjs).code.split('\n');
     assert.ok(withDirective[1].startsWith('"use strict";var __pl$='), withDirective[1]);
   });
@@ -209,7 +209,8 @@ describe('transform: output shape', () => {
         // Countdowns set back to 1 at every start: every call reaches t().
         const c = new Float64Array(2).fill(1);
         const t = (i: number) => { c[i] = 1; calls.push(i); return 1; };
-        return { c, m: new Float64Array(2), a: new Float64Array(1), t, ta: t, s: t, d: () => 0, r: () => undefined, sa: t, ra: () => undefined, e: () => undefined };
+        const a = new Float64Array(1);
+        return { c, m: new Float64Array(2), a, t, ta: t, s: t, d: () => a, r: () => undefined, sa: t, ra: () => undefined, e: () => undefined };
       },
     };
     // Function declarations are hoisted above the prologue, as a cyclic import would see them.
@@ -229,7 +230,7 @@ describe('transform: output shape', () => {
     ].join('\n');
     const out = instrumentSource(src, '/app/eval.js', cjs).code;
     assert.deepEqual(prologueOf(out).fns.map((f) => f[0]), ['g', 'onlyEval', 'indirect', 'g', 'nested', 'g', '<anonymous>@4:44']);
-    assert.ok(out.split('\n')[0].endsWith('function clash() { function g() {const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{__pl$a[0]+=__pl$m[0]+(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):0)}} eval("var g = 1"); return g; }'));
+    assert.ok(out.split('\n')[0].endsWith('function clash() { function g() {const __t$=--__pl$c[0]===0?__pl$.t(0):-1;let __o$=0,__v$;try{;__o$=1}finally{(__o$===0||__t$!==-1?__pl$.d(0,__t$,__o$):__pl$a)[0]+=__pl$m[0]}} eval("var g = 1"); return g; }'));
     assert.equal(vm.runInNewContext(`${out}\nclash()`), 1);
   });
 
@@ -250,7 +251,8 @@ describe('transform: output shape', () => {
         // The countdown is set back to 1 at every start: every call takes the timed path (t, then r).
         const c = new Float64Array(1).fill(1);
         const t = (i: number) => { c[i] = 1; calls.push(i); return 7; };
-        const d = (i: number, tok: number, ok: number) => { ends++; assert.ok(i === 0 && tok === 7 && ok === 1); return 0; };
+        const scratch = new Float64Array(1);
+        const d = (i: number, tok: number, ok: number) => { ends++; assert.ok(i === 0 && tok === 7 && ok === 1); return scratch; };
         return { c, m: new Float64Array(1), a: new Float64Array(1), t, ta: () => 0, s: t, d, r: () => assert.fail('the inline tail calls d'), sa: () => 0, ra: () => undefined, e: () => undefined };
       },
     };

@@ -22,15 +22,15 @@
  *
  * Sync functions, methods, accessors, constructors, arrows and static blocks:
  *     { const __t$=--__pl$c[I]===0?__pl$.t(I):-1; let __o$=0, __v$; try { BODY ;__o$=1 }
- *       finally { __pl$a[0]+=__pl$m[I]+(__o$===0||__t$!==-1?__pl$.d(I,__t$,__o$):0) } }
+ *       finally { (__o$===0||__t$!==-1?__pl$.d(I,__t$,__o$):__pl$a)[0]+=__pl$m[I] } }
  *   i.e. a call is counted by decrementing its sampling countdown `c[I]`; only when that reaches 0
- *   is it timed (`t`), and only a timed call or one that threw calls `d`. Every call adds its
+ *   is it timed (`t`), and only a timed call or one that threw calls `d`. An untimed call adds its
  *   function's mean self time `m[I]` to the self-time accumulator `a[0]` (see recorder.ts); `d`
- *   returns the correction for a timed one. Every operation but the calls runs on every call, on
- *   purpose: V8 deoptimizes code at an operation that had no type feedback when it was compiled,
- *   and on-stack-replaced code of a long loop stays cached, so a path first taken after
- *   optimization (an untimed call after the first fully timed ones) would deoptimize again and
- *   again.
+ *   does the bookkeeping of a timed call and returns a scratch array for that addition (or `a`
+ *   for an untimed call that threw). Every operation but the call runs on every call, on purpose:
+ *   V8 deoptimizes code at an operation that had no type feedback when it was compiled, and
+ *   on-stack-replaced code of a long loop stays cached, so a path first taken after optimization
+ *   (an untimed call after the first fully timed ones) would deoptimize again and again.
  *   Every `return X` of the function is written `return (__v$=(X),__o$=1,__v$)` so that a call
  *   that throws is told apart from one that returns (no catch clause, so "pause on uncaught
  *   exceptions" still stops at the user's throw).
@@ -71,10 +71,10 @@ export interface FileRecorder {
   /** Sync start including the countdown (for callers other than transformed code): a token for `r`, -1 when untimed. */
   s(i: number): number;
   /**
-   * Sync end of the inline tail (a timed call, or one that threw: `ok` 0), after the code added
-   * `m[i]` to `a[0]`: returns what to add to `a[0]` on top of that.
+   * Sync end of the inline tail (a timed call, or one that threw: `ok` 0): returns the array whose
+   * element 0 the code then adds `m[i]` to (`a` for an untimed call, a scratch array otherwise).
    */
-  d(i: number, t: number, ok: number): number;
+  d(i: number, t: number, ok: number): Float64Array;
   /** Sync end including the self-time bookkeeping (for callers other than transformed code). */
   r(i: number, t: number, ok: number): void;
   /** Async/generator start including the countdown (not on the self-time stack); 0 when untimed. */

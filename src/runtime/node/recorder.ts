@@ -10,8 +10,6 @@
  * the countdown just keeps going down (Float64Array: no wrap-around).
  * t()/s() never return a heap number (a boxed double per call would feed the GC): a timed call gets
  * its frame index on a small stack (start time and acc live in the frame), an untimed call -1.
- * A timed call costs three clock reads: start, end, and once more after its recording, so that its
- * bookkeeping counts as its own time in its caller's accounting, not as the caller's self time.
  * Recursion: `owner[i]` is the frame of function i's outermost timed call in progress; only that
  * call adds to the recursion-aware total (inclusiveNs), so nested calls are not counted twice.
  * Self time of sync functions: `acc` is the time accumulated so far by finished calls. A timed
@@ -192,6 +190,8 @@ export class Recorder {
   private rng = 0x2545f491;
   /** Self-time accumulator (see the header); a typed array so that stores never box. */
   private readonly acc = new Float64Array(1);
+  /** Where the inline tail of a timed call adds its m[i] (see d()): written, never read. */
+  private readonly scratch = new Float64Array(1);
   /** Frames of timed sync calls: acc and start time (performance.now ms) at their start. */
   private stack = new Float64Array(1024);
   private startedAt = new Float64Array(1024);
@@ -239,13 +239,14 @@ export class Recorder {
     const acc = this.acc;
     // c/m/a: the untimed fast path that transformed code runs inline (abi.ts) reads these directly.
     const views = { c: countdown, m: meanSelf, a: acc };
+    const scratch = this.scratch;
     if (this.mode === 'count') {
       // Nothing is ever timed: s() only counts (by the countdown), r() only counts errors.
       return {
         ...views,
         s: (i: number) => { countdown[i]--; return -1; },
         r: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; },
-        d: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; return 0; },
+        d: (i: number, _t: number, ok: number) => { if (ok === 0) errors[i]++; return scratch; },
         sa: (i: number) => { countdown[i]--; return 0; },
         ra: (i: number, _t: number, ok: number) => { if (ok === 0 && kind[i] === 1) errors[i]++; },
         e: (i: number) => { errors[i]++; },
@@ -263,12 +264,13 @@ export class Recorder {
         if (frame > 0) acc[0] = rec.end(fd, i, frame);
         else acc[0] += meanSelf[i];
       },
-      // The inline tail has added m[i] (read before this call) and adds what this returns.
+      // The inline tail adds m[i] to element 0 of what this returns: the accumulator for an
+      // untimed call that threw, a scratch array when end() has set the accumulator itself.
       d: (i: number, frame: number, ok: number) => {
         if (ok === 0) errors[i]++;
-        if (frame <= 0) return 0;
-        const added = meanSelf[i];
-        return rec.end(fd, i, frame) - acc[0] - added;
+        if (frame <= 0) return acc;
+        acc[0] = rec.end(fd, i, frame);
+        return scratch;
       },
       sa: (i: number) => (--countdown[i] === 0 ? rec.startAsync(fd, i) : 0),
       ra: (i: number, t: number, ok: number) => {
@@ -328,7 +330,6 @@ export class Recorder {
   /**
    * End of a timed sync call: records it and returns the value the self-time accumulator must take
    * (its start value plus this call's duration: its subtree is replaced by its measured time).
-   * The caller stores it (r) or adds the difference inline (d).
    */
   private end(fd: FileData, i: number, frame: number): number {
     const started = this.startedAt[frame];
@@ -347,10 +348,7 @@ export class Recorder {
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
     this.record(fd, i, ns, ns - children);
-    // The caller sees this call take until now: the bookkeeping of a timed call (the recording
-    // above, its cache misses) is then not in the caller's self time, which would make timed
-    // callees inflate their callers' self time and so how often those are timed in turn.
-    return start + (this.now() - started) * 1e6;
+    return start + ns;
   }
 
   private startAsync(fd: FileData, i: number): number {

@@ -81,8 +81,8 @@ export function parse(code: string, format: SourceFormat): acorn.Program {
 
 const RUNTIME_LOOKUP = `globalThis[Symbol.for(${JSON.stringify(RUNTIME_GLOBAL_KEY)})]`;
 // Without a runtime the countdowns start at 0 and only run negative: nothing is ever timed.
-const NOOP_RUNTIME = '{file:function(f,n){var z=function(){return 0},c=new Float64Array(n.length);'
-  + 'return{c:c,m:c,a:new Float64Array(1),t:z,ta:z,d:z,s:z,r:z,sa:z,ra:z,e:z}}}';
+const NOOP_RUNTIME = '{file:function(f,n){var z=function(){return 0},c=new Float64Array(n.length),a=new Float64Array(1);'
+  + 'return{c:c,m:new Float64Array(n.length),a:a,t:z,ta:z,d:function(){return a},s:z,r:z,sa:z,ra:z,e:z}}}';
 /** Module-level copies of the recorder's typed arrays (abi.ts): the inline fast path reads them. */
 const VIEWS = '__pl$c=__pl$.c;__pl$m=__pl$.m;__pl$a=__pl$.a';
 
@@ -381,7 +381,7 @@ function tailText(index: number, kind: FnKind, completes = true): string {
   const rethrow = kind === FnKind.Generator || kind === FnKind.AsyncGenerator ? `catch(__e$){__pl$.e(${index});throw __e$}` : '';
     // Every operation except the calls runs on every call (see abi.ts: no path without type feedback).
   const end = kind === FnKind.Sync
-    ? `__pl$a[0]+=__pl$m[${index}]+(__o$===0||__t$!==-1?__pl$.d(${index},__t$,__o$):0)`
+    ? `(__o$===0||__t$!==-1?__pl$.d(${index},__t$,__o$):__pl$a)[0]+=__pl$m[${index}]`
     : `__o$===0||__t$!==0?__pl$.ra(${index},__t$,__o$):0`;
   return `${completes ? ';__o$=1' : ''}}${rethrow}finally{${end}}`;
 }

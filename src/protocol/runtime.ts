@@ -109,7 +109,11 @@ export interface FunctionDelta {
    * were all sampled out counts as outermost (an over-estimate, never above `totalNs`).
    */
   inclusiveNs?: number;
-  /** Same, each call weighted by its sampling period (like `estTotalNs`). */
+  /**
+   * Estimate of the recursion-aware total of ALL calls: exact for fully timed calls; a sampled
+   * call is weighted by its sampling period times the share of outermost time measured while the
+   * function was fully timed (the nesting of sampled calls is not seen).
+   */
   estInclusiveNs?: number;
   minNs: number;
   maxNs: number;

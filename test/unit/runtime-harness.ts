@@ -22,6 +22,7 @@ export interface FunctionTotals {
   selfNs: number;
   /** Sum of the deltas' recursion-aware totals (0 when none was sent). */
   inclusiveNs: number;
+  estInclusiveNs: number;
   def: FunctionDef;
 }
 
@@ -46,13 +47,14 @@ export class Connection {
       for (const f of d.fns) {
         const def = byId.get(f.id);
         if (!def) throw new Error(`delta for undefined function id ${f.id}`);
-        const t = out.get(def.name) ?? { calls: 0, errors: 0, timed: 0, totalNs: 0, selfNs: 0, inclusiveNs: 0, def };
+        const t = out.get(def.name) ?? { calls: 0, errors: 0, timed: 0, totalNs: 0, selfNs: 0, inclusiveNs: 0, estInclusiveNs: 0, def };
         t.calls += f.calls;
         t.errors += f.errors;
         t.timed += f.timed;
         t.totalNs += f.totalNs;
         t.selfNs += f.selfNs ?? 0;
         t.inclusiveNs += f.inclusiveNs ?? 0;
+        t.estInclusiveNs += f.estInclusiveNs ?? 0;
         out.set(def.name, t);
       }
     }

@@ -128,11 +128,15 @@ describe('runtime: recursion-aware totals', function () {
     assert.equal(caller.inclusiveNs, caller.totalNs, 'a non-recursive function: inclusive = total');
   });
 
-  it('adaptive: the inclusive total of a recursive function stays within the wall time', async () => {
-    const { fib, wallNs } = await runRecursion('adaptive');
+  it('adaptive: the estimated inclusive total of a sampled recursive function is its one outer call', async () => {
+    const { fib, caller, wallNs } = await runRecursion('adaptive');
     assert.equal(fib.calls, 21891);
     assert.ok(fib.timed < fib.calls, 'sampled');
     assert.ok(fib.inclusiveNs <= fib.totalNs);
     assert.ok(fib.inclusiveNs <= wallNs, `timed inclusive ${fib.inclusiveNs} <= wall ${wallNs}`);
+    // The outer call was fully timed (the first call); the sampled nested ones add their share of
+    // outermost time measured while fib was fully timed: none, all of those were nested.
+    assert.ok(fib.estInclusiveNs <= caller.totalNs, `estimate ${fib.estInclusiveNs} <= caller ${caller.totalNs}`);
+    assert.ok(fib.estInclusiveNs >= 0.95 * caller.totalNs, `estimate ${fib.estInclusiveNs} ~ caller ${caller.totalNs}`);
   });
 });

@@ -12,6 +12,9 @@
  * its frame index on a small stack (start time and acc live in the frame), an untimed call -1.
  * Recursion: `owner[i]` is the frame of function i's outermost timed call in progress; only that
  * call adds to the recursion-aware total (inclusiveNs), so nested calls are not counted twice.
+ * Exact while a function is fully timed. Sampled calls have untimed callers we do not see: their
+ * weighted estimate uses the share of outermost time measured while the function was fully timed
+ * (the first ADAPT_FIRST calls in adaptive mode) — approximate when the recursion pattern changes.
  * Self time of sync functions: `acc` is the time accumulated so far by finished calls. A timed
  * call remembers acc at its start; at return its child time is acc - that, and it sets acc = that +
  * its duration (its whole subtree replaced by its measured duration). An untimed (sampled-out)
@@ -144,6 +147,13 @@ class FileData {
   readonly owner: Int32Array;
   readonly incl: Float64Array;
   readonly estIncl: Float64Array;
+  /**
+   * Over calls timed while the function was fully timed (all of its calls, so nesting is seen
+   * exactly): the sum of all their durations and of the outermost ones'. Their ratio is the share
+   * of a sampled call's duration that is not nested in another call of the same function.
+   */
+  readonly fullTotal: Float64Array;
+  readonly fullIncl: Float64Array;
 
   constructor(readonly base: number, n: number) {
     this.n = n;
@@ -171,6 +181,8 @@ class FileData {
     this.owner = new Int32Array(n);
     this.incl = new Float64Array(n);
     this.estIncl = new Float64Array(n);
+    this.fullTotal = new Float64Array(n);
+    this.fullIncl = new Float64Array(n);
   }
 
   /** Calls since the last cut. */
@@ -197,6 +209,8 @@ export class Recorder {
   private startedAt = new Float64Array(1024);
   /** Global id of each frame's function (for the recursion check, see FileData.owner). */
   private frameFn = new Int32Array(1024);
+  /** Sampling period of each frame's function when the call started (1: fully timed). */
+  private frameEvery = new Float64Array(1024);
   private depth = 0;
   /** now() at the last debugger pause: timed calls that started before it are not timed. */
   private pausedAt = -Infinity;
@@ -320,6 +334,7 @@ export class Recorder {
     this.startedAt[d] = t;
     const id = fd.base + i;
     this.frameFn[d] = id;
+    this.frameEvery[d] = fd.every[i];
     // Outermost timed call of this function unless its owner frame is still on the stack (an
     // owner frame index at or above d, or one now holding another function, is a stale leftover).
     const o = fd.owner[i];
@@ -341,9 +356,20 @@ export class Recorder {
     // stopped in the debugger meanwhile: counted, not timed; callers get its usual cost
     if (started <= this.pausedAt) return start + fd.meanTotal[i];
     const children = this.acc[0] - start;
-    if (outermost) {
-      fd.incl[i] += ns;
-      fd.estIncl[i] += ns * (fd.every[i] > 1 ? fd.every[i] : 1);
+    if (outermost) fd.incl[i] += ns;
+    const every = this.frameEvery[frame];
+    if (every <= 1) {
+      // Fully timed: every call of this function is timed, so `outermost` is exact.
+      fd.fullTotal[i] += ns;
+      if (outermost) {
+        fd.fullIncl[i] += ns;
+        fd.estIncl[i] += ns;
+      }
+    } else {
+      // Sampled: its untimed callers are unknown, so the share not nested in another call of the
+      // same function is taken from the fully timed calls (none yet: whether this one is outermost).
+      const ft = fd.fullTotal[i];
+      fd.estIncl[i] += ns * every * (ft > 0 ? fd.fullIncl[i] / ft : outermost ? 1 : 0);
     }
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
@@ -403,6 +429,9 @@ export class Recorder {
     const f = new Int32Array(s.length);
     f.set(this.frameFn);
     this.frameFn = f;
+    const e = new Float64Array(s.length);
+    e.set(this.frameEvery);
+    this.frameEvery = e;
   }
 
   /** Explicit API: a named span; `end()` records it once. */

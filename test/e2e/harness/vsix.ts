@@ -31,8 +31,9 @@ export function packageExtension(): PackagedExtension {
   stageSources(path.join(stage, 'src-tree'));
   const vsix = path.join(stage, `${pkg.name}-${pkg.version}.vsix`);
   const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  // --no-dependencies: everything is bundled by esbuild; the flags keep vsce from asking questions.
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix],
+  // --no-dependencies: everything is bundled by esbuild; the flags keep vsce from asking questions,
+  // and --no-rewrite-relative-links keeps README's relative links and image as they are (no public repository URL).
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
     { cwd: path.join(stage, 'src-tree'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new HarnessError(`vsce package failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   const entries = zipEntryNames(vsix);

@@ -12,6 +12,7 @@ import { formatReport, type Format } from '../model/format';
 import { ReportBuilder, type Report } from '../model/report';
 import { ENV, type Mode } from '../protocol/runtime';
 import { injectEnv } from '../runtime/inject';
+import { AttachRelay } from './attach-relay';
 import { planSpawn } from './command-line';
 
 export interface RunOptions {
@@ -67,10 +68,18 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
     if (!opts.quiet) process.stderr.write(text);
   };
   let collector: Collector | undefined;
+  // The editor sees the run live too (PERF_LENS_ATTACH_FILE); problems only warn, never in the report.
+  const relay = AttachRelay.fromEnv(process.env, (message) => stderr(`perf-lens: ${message}\n`));
   try {
     collector = await Collector.start({
-      onMessage: (conn, msg) => builder.accept(conn.id, msg),
-      onClose: (conn) => builder.close(conn.id),
+      onMessage: (conn, msg) => {
+        relay?.accept(conn.id, msg);
+        builder.accept(conn.id, msg);
+      },
+      onClose: (conn) => {
+        relay?.end(conn.id);
+        builder.close(conn.id);
+      },
       log: (message) => builder.warn(null, message.replace(/^perf-lens: /, ''), null),
     });
   } catch (err) {
@@ -155,6 +164,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
     mode: opts.mode,
   });
   await collector?.close();
+  await relay?.close();
 
   if (outPath) {
     try {
@@ -174,7 +184,9 @@ const USER_RUNTIME_VARS: ReadonlySet<string> = new Set([ENV.cacheDir, ENV.resour
 
 /**
  * The environment minus PERF_LENS_* session settings inherited from an outer session (ours replace
- * them); the user's machine-level settings (cache dir, intervals) are kept.
+ * them); the user's machine-level settings (cache dir, intervals) are kept. PERF_LENS_ATTACH_FILE
+ * goes too: it names an editor session, which only this CLI feeds (by relaying), so the program's
+ * environment is the same whether or not an editor is attached (a nested `perf-lens run` does not relay).
  */
 function withoutRuntimeVars(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

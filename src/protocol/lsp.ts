@@ -49,8 +49,8 @@ export interface ServerSettings {
 export const ATTACH_FILE_NAME = 'attach.json';
 
 /**
- * Env var a process started OUTSIDE the editor can use to find the attach file (design; the CLI
- * does not read it yet): `perf-lens run` with PERF_LENS_ATTACH_FILE=<storageDir>/attach.json reads
+ * Env var a process started OUTSIDE the editor can use to find the attach file (src/cli/attach-relay.ts):
+ * `perf-lens run` with PERF_LENS_ATTACH_FILE=<storageDir>/attach.json reads
  * `{socket, token, session}` and relays every runtime line to that socket (after its own hello with
  * the server's token), so the editor's lenses update live while the CLI still writes its report.
  */

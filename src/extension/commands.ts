@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import * as P from '../protocol/lsp';
+import { ATTACH_COMMAND, attachToProcess } from './attach';
 import type { InsightClient } from './insightClient';
 import { isRunnableFile } from './runCommandLine';
 
@@ -14,6 +15,7 @@ export const COMMANDS = {
   toggleLenses: 'perfLens.toggleLenses',
   selectSession: 'perfLens.selectSession',
   showDetails: P.SHOW_DETAILS_COMMAND,
+  attachToProcess: ATTACH_COMMAND,
 } as const;
 
 /** Context key: true while the user has hidden the lenses (Toggle Lenses). */
@@ -45,6 +47,9 @@ export function registerCommands(context: vscode.ExtensionContext, insight: Insi
   context.subscriptions.push(details, vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details));
 
   register(COMMANDS.debugCurrentFile, () => debugCurrentFile());
+
+  // Argument: { pid } skips the quick pick of measured processes.
+  register(COMMANDS.attachToProcess, (args?: { pid?: number }) => attachToProcess(insight, args));
 
   register(COMMANDS.showDetails, async (args?: P.ShowDetailsArgs) => {
     if (!args?.key) throw new Error('click a Perf Lens lens above a function to see its details');

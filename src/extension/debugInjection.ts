@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import * as P from '../protocol/lsp';
+import { ATTACH_PID_KEY, attachPid, selectSessionOf } from './attach';
 import type { InsightClient } from './insightClient';
 import { readSettings } from './settings';
 
@@ -28,6 +29,8 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   private readonly measured = new Map<string, string>();
   /** Server sessions whose debug session has not started yet -> timer that ends them. */
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Attach debug sessions to a process Perf Lens already measures -> its server session (not ours to end). */
+  private readonly attached = new Map<string, string>();
   private warnedAsyncStacks = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -43,7 +46,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   /** Server session of a debug session or of the js-debug session it belongs to. */
   serverSessionOf(session: vscode.DebugSession | undefined): string | undefined {
     for (let s = session; s; s = s.parentSession) {
-      const id = this.measured.get(s.id) ?? (isJsDebugChild(s.configuration) ? undefined : (s.configuration[SESSION_KEY] as string | undefined));
+      const id = this.measured.get(s.id) ?? this.attached.get(s.id) ?? (isJsDebugChild(s.configuration) ? undefined : (s.configuration[SESSION_KEY] as string | undefined));
       if (id) return id;
     }
     return undefined;
@@ -53,6 +56,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration,
   ): Promise<vscode.DebugConfiguration | undefined> {
+    this.noteAttachPid(config);
     if (config.request !== 'launch' || isJsDebugChild(config) || config[SESSION_KEY] !== undefined) return config;
     const settings = readSettings(folder?.uri);
     if (!settings.enable || !settings.debugEnable || !vscode.workspace.isTrusted) return config;
@@ -108,7 +112,15 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration {
     // Still of type `node`: js-debug has not applied its defaults yet.
     if (config.type === 'node' && config[ASYNC_STACKS_KEY] === undefined) config[ASYNC_STACKS_KEY] = 'showAsyncStacks' in config;
+    this.noteAttachPid(config);
     return config;
+  }
+
+  /** Attach configurations are not injected into; their pid is kept to link the session once it starts. */
+  private noteAttachPid(config: vscode.DebugConfiguration): void {
+    if (isJsDebugChild(config)) return;
+    const pid = attachPid(config);
+    if (pid !== undefined) config[ATTACH_PID_KEY] = pid;
   }
 
   /** A launch that never starts (bad program path, cancelled) must not leave its server session open. */
@@ -121,6 +133,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   }
 
   private onStart(session: vscode.DebugSession): void {
+    void this.linkAttach(session);
     const id = session.configuration[SESSION_KEY] as string | undefined;
     if (!id || isJsDebugChild(session.configuration) || [...this.measured.values()].includes(id)) return;
     this.measured.set(session.id, id);
@@ -128,7 +141,25 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     this.pending.delete(id);
   }
 
+  /**
+   * An attach configuration (never injected into) whose processId is a measured process: the lenses
+   * show that process's session, and pauses are excluded from its timings like for launches.
+   */
+  private async linkAttach(session: vscode.DebugSession): Promise<void> {
+    const pid = attachPid(session.configuration);
+    if (pid === undefined || isJsDebugChild(session.configuration) || session.parentSession) return;
+    try {
+      const id = await selectSessionOf(this.insight, pid);
+      if (!id) return;
+      this.attached.set(session.id, id);
+      this.insight.output.appendLine(`debugger "${session.name}" attached to measured process ${pid} (session ${id})`);
+    } catch (err) {
+      this.insight.output.appendLine(`could not link "${session.name}" to a measured process: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   private async onTerminate(session: vscode.DebugSession): Promise<void> {
+    this.attached.delete(session.id);
     const id = this.measured.get(session.id);
     if (!id) return;
     this.measured.delete(session.id);

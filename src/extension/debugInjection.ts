@@ -31,6 +31,8 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   private readonly pending = new Map<string, NodeJS.Timeout>();
   /** Attach debug sessions to a process Perf Lens already measures -> its server session (not ours to end). */
   private readonly attached = new Map<string, string>();
+  /** Attach sessions whose measured process is still being looked up (a stop may come first). */
+  private readonly linking = new Map<string, Promise<void>>();
   private warnedAsyncStacks = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -133,7 +135,11 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   }
 
   private onStart(session: vscode.DebugSession): void {
-    void this.linkAttach(session);
+    const linking = this.linkAttach(session);
+    if (linking) {
+      this.linking.set(session.id, linking);
+      void linking.finally(() => this.linking.delete(session.id));
+    }
     const id = session.configuration[SESSION_KEY] as string | undefined;
     if (!id || isJsDebugChild(session.configuration) || [...this.measured.values()].includes(id)) return;
     this.measured.set(session.id, id);
@@ -145,9 +151,13 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
    * An attach configuration (never injected into) whose processId is a measured process: the lenses
    * show that process's session, and pauses are excluded from its timings like for launches.
    */
-  private async linkAttach(session: vscode.DebugSession): Promise<void> {
+  private linkAttach(session: vscode.DebugSession): Promise<void> | undefined {
     const pid = attachPid(session.configuration);
-    if (pid === undefined || isJsDebugChild(session.configuration) || session.parentSession) return;
+    if (pid === undefined || isJsDebugChild(session.configuration) || session.parentSession) return undefined;
+    return this.link(session, pid);
+  }
+
+  private async link(session: vscode.DebugSession, pid: number): Promise<void> {
     try {
       const id = await selectSessionOf(this.insight, pid);
       if (!id) return;
@@ -175,10 +185,15 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   private tracker(session: vscode.DebugSession): vscode.DebugAdapterTracker | undefined {
     return {
       onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
-        if (message.type !== 'event' || message.event !== 'stopped' || !this.serverSessionOf(session)) return;
-        void this.notePause(session, message.body?.threadId);
+        if (message.type !== 'event' || message.event !== 'stopped') return;
+        void this.onStopped(session, message.body?.threadId);
       },
     };
+  }
+
+  private async onStopped(session: vscode.DebugSession, threadId: number | undefined): Promise<void> {
+    for (let s: vscode.DebugSession | undefined = session; s; s = s.parentSession) await this.linking.get(s.id);
+    if (this.serverSessionOf(session)) await this.notePause(session, threadId);
   }
 
   private async notePause(session: vscode.DebugSession, threadId: number | undefined): Promise<void> {

@@ -38,7 +38,7 @@
  *     to full timing). This happens in the hot path, not at cuts: a long synchronous computation
  *     gets no cuts. Sampled gaps are randomised (uniform 1..2N-1, mean N) against aliasing.
  */
-import { bucketIndex } from '../../model/histogram';
+import { bucketIndex, Histogram } from '../../model/histogram';
 import type { FunctionDef, FunctionDelta, MemoDelta, Mode, SpanDelta } from '../../protocol/runtime';
 import type { FileRecorder, FnTuple, MemoCounters } from './abi';
 
@@ -75,23 +75,11 @@ export interface Cut {
   memos: MemoDelta[];
 }
 
-/** Interval statistics of one named span. */
+/** Interval statistics of one named span (spans are rare: the model's Histogram is fine here). */
 class SpanStats {
-  calls = 0;
   errors = 0;
-  totalNs = 0;
-  minNs = Infinity;
-  maxNs = 0;
-  hist = new Map<number, number>();
+  readonly hist = new Histogram();
   constructor(readonly name: string) {}
-  add(ns: number): void {
-    this.calls++;
-    this.totalNs += ns;
-    if (ns < this.minNs) this.minNs = ns;
-    if (ns > this.maxNs) this.maxNs = ns;
-    const b = bucketIndex(ns);
-    this.hist.set(b, (this.hist.get(b) ?? 0) + 1);
-  }
 }
 
 class MemoStats implements MemoCounters {
@@ -442,19 +430,20 @@ export class Recorder {
       end: () => {
         if (done) return;
         done = true;
-        const ns = (this.now() - t) * 1e6;
-        let s = this.spans.get(name);
-        if (!s) this.spans.set(name, (s = new SpanStats(name)));
-        s.add(ns);
+        this.spanStats(name).hist.record((this.now() - t) * 1e6);
       },
     };
   }
 
   /** Explicit API: a span that threw or rejected. */
   spanError(name: string): void {
+    this.spanStats(name).errors++;
+  }
+
+  private spanStats(name: string): SpanStats {
     let s = this.spans.get(name);
     if (!s) this.spans.set(name, (s = new SpanStats(name)));
-    s.errors++;
+    return s;
   }
 
   memo(name: string, file?: string, line?: number): MemoCounters {
@@ -511,12 +500,11 @@ export class Recorder {
     }
     const spans: SpanDelta[] = [];
     for (const s of this.spans.values()) {
-      if (s.calls === 0 && s.errors === 0) continue;
-      const hist: number[] = [];
-      for (const b of [...s.hist.keys()].sort((a, c) => a - c)) hist.push(b, s.hist.get(b)!);
+      const h = s.hist;
+      if (h.count === 0 && s.errors === 0) continue;
       spans.push({
-        name: s.name, calls: s.calls, errors: s.errors, timed: s.calls, totalNs: Math.round(s.totalNs),
-        minNs: s.calls > 0 ? Math.round(s.minNs) : 0, maxNs: Math.round(s.maxNs), hist,
+        name: s.name, calls: h.count, errors: s.errors, timed: h.count, totalNs: Math.round(h.sum),
+        minNs: Math.round(h.min ?? 0), maxNs: Math.round(h.max ?? 0), hist: h.toSparse(),
       });
       this.spans.delete(s.name);
     }

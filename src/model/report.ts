@@ -375,14 +375,8 @@ interface FunctionEntry {
   agg: TimingAgg;
 }
 
-interface MemoAgg {
-  name: string;
-  file: string | null;
-  line: number | null;
-  hits: number;
-  misses: number;
-  evictions: number;
-}
+/** Running sums of one memoized function (size and hit rate are derived when the report is built). */
+type MemoAgg = Pick<MemoReport, 'name' | 'file' | 'line' | 'hits' | 'misses' | 'evictions'>;
 
 export interface ReportBuilderOptions {
   /** Resource samples kept in the report (the most recent; default 1000). */

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { formatCount, formatDuration } from '../model/format';
 import * as P from '../protocol/lsp';
 import { ATTACH_COMMAND, attachToProcess } from './attach';
 import type { InsightClient } from './insightClient';
@@ -169,18 +170,20 @@ class DetailsDocuments implements vscode.TextDocumentContentProvider, vscode.Dis
     const uri = vscode.Uri.from({ scheme: DETAILS_SCHEME, path: `/${key.name} (${path.basename(key.file)}:${key.line}).md`, query: `${key.file}:${key.line}:${key.column}` });
     const lines = [`# ${key.name}`, '', `\`${key.file}:${key.line}:${key.column}\``, '', result.markdown];
     const f = result.function;
+    // Same units and separators as the lenses, hovers and CLI table (model/format).
+    const ms = formatDuration;
+    const n = formatCount;
     if (f) {
-      const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(3)} ms`);
       lines.push('', '## Statistics', '', '| | |', '| --- | --- |',
-        `| calls | ${f.calls.toLocaleString('en-US')} |`, `| timed calls | ${f.timedCalls.toLocaleString('en-US')}${f.sampled ? ' (sampled)' : ''} |`, `| errors | ${f.errors.toLocaleString('en-US')} |`, `| mean | ${ms(f.meanMs)} |`, `| p50 | ${ms(f.p50Ms)} |`, `| p95 | ${ms(f.p95Ms)} |`,
-        `| p99 | ${ms(f.p99Ms)} |`, `| min | ${ms(f.minMs)} |`, `| max | ${ms(f.maxMs)} |`, `| total | ${ms(f.totalMs)} |`, `| self | ${ms(f.selfMs)} |`);
+        `| calls | ${n(f.calls)} |`, `| timed calls | ${n(f.timedCalls)}${f.sampled ? ' (sampled)' : ''} |`, `| errors | ${n(f.errors)} |`, `| mean | ${ms(f.meanMs)} |`, `| p50 | ${ms(f.p50Ms)} |`, `| p95 | ${ms(f.p95Ms)} |`,
+        `| p99 | ${ms(f.p99Ms)} |`, `| min | ${ms(f.minMs)} |`, `| max | ${ms(f.maxMs)} |`, `| total | ${ms(f.inclusiveMs ?? f.totalMs)} |`, `| self | ${ms(f.selfMs)} |`);
       if (f.processes.length > 1) {
-        lines.push('', '## Processes', '', '| pid | calls | total |', '| --- | --- | --- |', ...f.processes.map((p) => `| ${p.pid} | ${p.calls.toLocaleString('en-US')} | ${ms(p.totalMs)} |`));
+        lines.push('', '## Processes', '', '| pid | calls | total |', '| --- | --- | --- |', ...f.processes.map((p) => `| ${p.pid} | ${n(p.calls)} | ${ms(p.totalMs)} |`));
       }
     }
     if (result.bySession.length) {
       lines.push('', '## Other sessions and runs', '', '| session | calls | mean | total |', '| --- | --- | --- | --- |',
-        ...result.bySession.map((s) => `| ${s.name} | ${s.calls.toLocaleString('en-US')} | ${s.meanMs === null ? '–' : `${s.meanMs.toFixed(3)} ms`} | ${s.totalMs.toFixed(1)} ms |`));
+        ...result.bySession.map((s) => `| ${s.name} | ${n(s.calls)} | ${ms(s.meanMs)} | ${ms(s.totalMs)} |`));
     }
     this.contents.set(uri.toString(), lines.join('\n') + '\n');
     this.changed.fire(uri);

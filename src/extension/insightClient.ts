@@ -23,6 +23,9 @@ export class InsightClient implements vscode.Disposable {
   private readonly sessionChanged = new vscode.EventEmitter<P.SessionChangedParams>();
   /** perfLens/sessionChanged notifications of the server. */
   readonly onSessionChanged = this.sessionChanged.event;
+  private readonly resourcesChanged = new vscode.EventEmitter<P.ResourcesChangedParams>();
+  /** perfLens/resources notifications: a gauge tick of a live session, or its final state. */
+  readonly onResources = this.resourcesChanged.event;
   private readonly inline = new InlineLenses();
   private readonly subscriptions: vscode.Disposable[] = [this.inline];
 
@@ -119,6 +122,7 @@ export class InsightClient implements vscode.Disposable {
       this.output.appendLine(p.message);
       this.sessionChanged.fire(p);
     });
+    client.onNotification(P.ResourcesChanged, (p: P.ResourcesChangedParams) => this.resourcesChanged.fire(p));
     const protocol = (client.initializeResult?.capabilities.experimental as { perfLens?: { protocol?: number } } | undefined)?.perfLens?.protocol;
     if (protocol !== P.LSP_PROTOCOL_VERSION) {
       await client.stop();
@@ -130,6 +134,7 @@ export class InsightClient implements vscode.Disposable {
   async dispose(): Promise<void> {
     for (const d of this.subscriptions) d.dispose();
     this.sessionChanged.dispose();
+    this.resourcesChanged.dispose();
     const client = this.client;
     this.client = undefined;
     if (client?.isRunning()) await client.stop();

@@ -27,13 +27,23 @@ export function readSettings(scope?: vscode.ConfigurationScope): PerfLensSetting
   };
 }
 
-/** What the insight server reads (protocol ServerSettings), as plain JSON. */
-export function serverSettings(): { perfLens: { lens: { format?: string; minCalls?: number }; runs: { maxHistory?: number } } } {
+/** What the insight server reads (protocol ServerSettings), as plain JSON; the server validates it. */
+export function serverSettings(): { perfLens: Record<string, unknown> } {
   const config = vscode.workspace.getConfiguration('perfLens');
   return {
     perfLens: {
       lens: { format: config.get<string>('lens.format'), minCalls: config.get<number>('lens.minCalls') },
       runs: { maxHistory: config.get<number>('runs.maxHistory') },
+      gauge: {
+        enable: config.get<boolean>('gauge.enable'),
+        intervalMs: config.get<number>('gauge.intervalMs'),
+        history: config.get<number>('gauge.history'),
+        thresholds: {
+          cpuPercent: config.get<number>('gauge.thresholds.cpuPercent'),
+          eventLoopDelayMs: config.get<number>('gauge.thresholds.eventLoopDelayMs'),
+          memoryGrowthPercent: config.get<number>('gauge.thresholds.memoryGrowthPercent'),
+        },
+      },
     },
   };
 }

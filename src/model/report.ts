@@ -2,6 +2,7 @@
  * The Perf Lens report (what `perf-lens run` writes) and the ReportBuilder that assembles it from
  * runtime messages. Pure: the collector feeds messages in, the CLI/server decides where it goes.
  */
+import type { GaugeHistoryData } from './gauge';
 import type {
   DeltaMessage,
   FunctionDef,
@@ -151,6 +152,8 @@ export interface ResourcesReport {
   avg: ResourceFields | null;
   peak: ResourceFields | null;
   processes: ProcessResources[];
+  /** The editor's resource gauge of the run (src/model/gauge.ts); absent in CLI reports. */
+  gauge?: GaugeHistoryData;
 }
 
 export interface ProcessReport {

@@ -11,6 +11,7 @@
 import type { Mode } from './runtime';
 import type { Format } from '../model/format';
 import type { FunctionReport } from '../model/report';
+import type { GaugeHistoryData, GaugeState, GaugeThresholds } from '../model/gauge';
 
 export const LSP_PROTOCOL_VERSION = 1;
 
@@ -42,6 +43,15 @@ export interface ServerSettings {
   runs: {
     /** Saved runs kept in `.perf-lens/runs` (older ones are deleted when a run is saved). Default 20. */
     maxHistory: number;
+  };
+  gauge: {
+    /** Sample the measured process tree (pidusage) and send perfLens/resources. Default true. */
+    enable: boolean;
+    /** Gauge tick, ms. Default 1000. */
+    intervalMs: number;
+    /** Ticks kept per session (and saved in the run). Default 1000. */
+    history: number;
+    thresholds: GaugeThresholds;
   };
 }
 
@@ -237,6 +247,10 @@ export interface DebugStatsResult {
   refreshesSent: number;
   /** ms from a delta's arrival to the workspace/codeLens/refresh it caused, most recent last (≤ 100). */
   refreshLatenciesMs: number[];
+  /** Gauge sampling timers running now (one per live session with running processes). */
+  gaugeTimers: number;
+  /** process.getActiveResourcesInfo() of the server: what keeps its event loop alive (timers, sockets). */
+  activeResources: string[];
 }
 
 /* -------------------------- notifications ------------------------- */
@@ -259,4 +273,27 @@ export interface SessionChangedParams {
   pid?: number;
   /** For runSaved. */
   runFile?: string;
+}
+
+/* ------------------------- resource gauge ------------------------- */
+
+/**
+ * Server -> client, once per gauge tick (1 Hz by default) of every live session with running
+ * processes, and once more with `state: 'ended'` when the session ends (the last message for it).
+ */
+export const ResourcesChanged = 'perfLens/resources';
+export type ResourcesChangedParams = GaugeState;
+
+/** The gauge history of a live or ended session, or of a saved run (loaded on demand). */
+export const ResourceHistory = 'perfLens/resourceHistory';
+export interface ResourceHistoryParams {
+  /** A session id, `run:<id>` of a loaded run, or a saved run id; default the selected session. */
+  sessionId?: string;
+}
+export interface ResourceHistoryResult extends GaugeHistoryData {
+  sessionId: string;
+  name: string;
+  state: SessionState;
+  /** `pidusage`: 1 Hz process-tree samples; `runtime`: a run without them (e.g. from the CLI), rebuilt from the runtimes' own samples. */
+  origin: 'gauge' | 'runtime';
 }

@@ -13,6 +13,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { formatReport } from '../model/format';
+import { historyFromRuntimeSamples } from '../model/gauge';
 import type { FunctionReport, Report } from '../model/report';
 import * as P from '../protocol/lsp';
 import { buildNodeOptions, runtimeEnv } from '../runtime/inject';
@@ -21,6 +22,7 @@ import { defaultSettings, parseSettings } from './config';
 import { Documents, fileOfUri } from './documents';
 import { hoverMarkdown, lensText } from './lens-text';
 import { RefreshThrottle } from './refresh';
+import { ResourceMonitor, gaugeTimersRunning } from './resource-monitor';
 import { RunHistory } from './run-history';
 import { LiveSession, RunSource, type LiveSessionEvents, type Source } from './sources';
 
@@ -41,6 +43,8 @@ export class InsightServer {
   private settings: P.ServerSettings = defaultSettings();
   private readonly docs = new Documents();
   private readonly sources = new Map<string, Source>();
+  /** Resource gauges of live sessions, by session id. */
+  private readonly monitors = new Map<string, ResourceMonitor>();
   private explicit: string | null = null;
   /** file -> id of the last source that had functions in it. */
   private readonly lastSourceByFile = new Map<string, string>();
@@ -62,7 +66,10 @@ export class InsightServer {
     }, REFRESH_INTERVAL_MS);
     this.events = {
       onData: (session, files, at) => this.onData(session, files, at),
-      onChange: (change) => void this.connection.sendNotification(P.SessionChanged, change),
+      onChange: (change) => {
+        if (change.kind === 'processConnected' && change.sessionId) this.monitors.get(change.sessionId)?.ensureRunning();
+        void this.connection.sendNotification(P.SessionChanged, change);
+      },
       onIdle: (session) => this.onAttachIdle(session),
       log: (message) => this.connection.console.log(message),
     };
@@ -99,6 +106,7 @@ export class InsightServer {
     c.onRequest(P.PruneRuns, (p: P.PruneRunsParams): P.PruneRunsResult => ({
       deleted: this.requireHistory().prune(p?.keep ?? this.settings.runs.maxHistory),
     }));
+    c.onRequest(P.ResourceHistory, (p: P.ResourceHistoryParams) => this.resourceHistory(p ?? {}));
     c.onRequest(P.DebugStats, () => this.debugStats());
   }
 
@@ -125,6 +133,7 @@ export class InsightServer {
   private applySettings(raw: unknown): void {
     const { settings, problems } = parseSettings(raw);
     this.settings = settings;
+    for (const m of this.monitors.values()) m.thresholds = settings.gauge.thresholds;
     for (const p of problems) void this.connection.window.showWarningMessage(`Perf Lens: ${p}`);
   }
 
@@ -221,6 +230,7 @@ export class InsightServer {
     const name = p.name ?? `session ${new Date().toLocaleTimeString()}`;
     const session = await LiveSession.start({ name, mode: p.mode ?? 'adaptive' }, this.events);
     this.addSource(session);
+    this.startMonitor(session);
     const env = {
       ...runtimeEnv({
         ...{ socket: session.socketPath, token: session.token, session: session.id },
@@ -247,6 +257,7 @@ export class InsightServer {
     if (s.attach) throw new Error('Perf Lens: the attach session stays open; its runs are saved when its processes exit');
     const report = await s.finish(p.graceMs ?? 2000, { exitCode: p.exitCode, signal: p.signal });
     await s.close();
+    this.endMonitor(s, report);
     const runFile = report.functions.length > 0 ? this.saveRun(report) : null;
     // The session's data stays under the same id, now frozen.
     this.addSource(new RunSource(s.id, s.name, report, runFile, 'ended'));
@@ -435,6 +446,7 @@ export class InsightServer {
       const session = await LiveSession.start({ name: 'attached processes', mode: 'adaptive', attach: true }, this.events);
       this.attachSession = session;
       this.addSource(session);
+      this.startMonitor(session);
       const file = path.join(this.storageDir, P.ATTACH_FILE_NAME);
       const content: P.AttachFile = { version: P.LSP_PROTOCOL_VERSION, socket: session.socketPath, token: session.token, session: session.id, pid: process.pid };
       const tmp = `${file}.${process.pid}.tmp`;
@@ -465,13 +477,57 @@ export class InsightServer {
     setTimeout(() => {
       if (session.running > 0 || !session.hasData()) return;
       const report = session.report();
+      this.endMonitor(session, report);
       session.reset();
+      this.startMonitor(session);
       const runFile = this.saveRun(report);
       const id = runFile ? `run:${path.basename(runFile, '.json')}` : `attach-run-${Date.now()}`;
       this.addSource(new RunSource(id, `attached run ${new Date(Date.parse(report.run.startedAt)).toLocaleTimeString()}`, report, runFile, 'ended'));
       if (runFile) void this.connection.sendNotification(P.SessionChanged, { sessionId: id, kind: 'runSaved', runFile, message: `Perf Lens: attached run saved to ${runFile}` } satisfies P.SessionChangedParams);
       this.selectionMaybeChanged();
     }, 300);
+  }
+
+  /* ------------------------------ resources ------------------------------ */
+
+  private startMonitor(session: LiveSession): void {
+    const g = this.settings.gauge;
+    if (!g.enable) return;
+    const monitor = new ResourceMonitor(session, {
+      intervalMs: g.intervalMs,
+      history: g.history,
+      thresholds: g.thresholds,
+      onTick: (state) => void this.connection.sendNotification(P.ResourcesChanged, state satisfies P.ResourcesChangedParams),
+    });
+    this.monitors.set(session.id, monitor);
+    if (session.running > 0) monitor.ensureRunning();
+  }
+
+  /** Stops a session's gauge, puts its history into the run's report and tells the client it ended. */
+  private endMonitor(session: LiveSession, report: Report): void {
+    const monitor = this.monitors.get(session.id);
+    if (!monitor) return;
+    monitor.stop();
+    this.monitors.delete(session.id);
+    if (monitor.history.count > 0) report.resources.gauge = monitor.history.data();
+    void this.connection.sendNotification(P.ResourcesChanged, monitor.state('ended') satisfies P.ResourcesChangedParams);
+  }
+
+  private resourceHistory(p: P.ResourceHistoryParams): P.ResourceHistoryResult {
+    let source = p.sessionId ? this.sources.get(p.sessionId) : this.selected();
+    if (!source && p.sessionId) {
+      // A saved run id from perfLens/listRuns that is not loaded yet: load it without selecting it.
+      const id = p.sessionId.replace(/^run:/, '');
+      source = this.sources.get(`run:${id}`) ?? this.runSource(id);
+      this.addSource(source);
+    }
+    if (!source) throw new Error('Perf Lens: no session or run to show resources of');
+    const base = { sessionId: source.id, name: source.name, state: source.state };
+    const monitor = this.monitors.get(source.id);
+    if (monitor) return { ...base, ...monitor.history.data(), origin: 'gauge' };
+    const report = this.reportOf(source);
+    if (report.resources.gauge) return { ...base, ...report.resources.gauge, origin: 'gauge' };
+    return { ...base, ...historyFromRuntimeSamples(report.resources.samples, this.settings.gauge.intervalMs, this.settings.gauge.thresholds), origin: 'runtime' };
   }
 
   /* ------------------------------ misc ------------------------------ */
@@ -486,16 +542,23 @@ export class InsightServer {
       deltasReceived: this.deltasReceived,
       refreshesSent: this.refresh.sent,
       refreshLatenciesMs: [...this.refresh.latenciesMs],
+      gaugeTimers: gaugeTimersRunning(),
+      activeResources: process.getActiveResourcesInfo(),
     };
   }
 
   async shutdown(): Promise<void> {
     this.refresh.dispose();
+    for (const m of this.monitors.values()) m.stop();
     this.removeAttachFile();
     for (const s of [...this.sources.values()]) {
       if (!(s instanceof LiveSession)) continue;
       // Data of sessions still running when the editor closes is saved, not lost.
-      if (s.hasData()) this.saveRun(s.report());
+      if (!s.hasData()) continue;
+      const report = s.report();
+      const gauge = this.monitors.get(s.id)?.history;
+      if (gauge && gauge.count > 0) report.resources.gauge = gauge.data();
+      this.saveRun(report);
       await s.close();
     }
   }

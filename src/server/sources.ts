@@ -5,7 +5,7 @@
 import * as crypto from 'crypto';
 import { Collector, type CollectorConnection } from '../collector/collector';
 import { ReportBuilder, type FunctionReport, type Report } from '../model/report';
-import type { Mode, RuntimeMessage } from '../protocol/runtime';
+import type { Mode, ResourceSample, RuntimeMessage } from '../protocol/runtime';
 import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';
 
 export interface Source {
@@ -93,6 +93,8 @@ export interface LiveSessionEvents {
 
 interface ProcessState extends ProcessInfo {
   connId: number;
+  /** The runtime's latest resource sample on this connection (for the gauge). */
+  lastSample?: ResourceSample;
 }
 
 export interface LiveSessionOptions {
@@ -165,6 +167,21 @@ export class LiveSession implements Source {
     return this.collector!.env();
   }
 
+  /** Connected processes (main thread first) with the latest runtime sample of each thread, for the gauge. */
+  runningProcesses(): { pid: number; samples: ResourceSample[] }[] {
+    const byPid = new Map<number, ProcessState[]>();
+    for (const p of this.processes.values()) {
+      if (p.state !== 'running') continue;
+      let list = byPid.get(p.pid);
+      if (!list) byPid.set(p.pid, (list = []));
+      list.push(p);
+    }
+    return [...byPid].map(([pid, threads]) => ({
+      pid,
+      samples: threads.sort((a, b) => a.threadId - b.threadId).flatMap((t) => (t.lastSample ? [t.lastSample] : [])),
+    }));
+  }
+
   /** Processes that are still connected. */
   get running(): number {
     let n = 0;
@@ -197,7 +214,7 @@ export class LiveSession implements Source {
       name: this.name,
       state: this.state,
       startedAt: new Date(this.startedAt).toISOString(),
-      processes: [...this.processes.values()].map(({ connId: _c, ...p }) => p),
+      processes: [...this.processes.values()].map(({ connId: _c, lastSample: _s, ...p }) => p),
       functions: this.functionCount,
       runFile: null,
     };
@@ -301,6 +318,12 @@ export class LiveSession implements Source {
           for (let i = 0; i < touchedAt.length; i++) if (touchedAt[i] === seq) touched.add(this.fileOfSlot[i]);
           this.events.onData(this, touched, at);
         }
+        break;
+      }
+      case 'resources': {
+        const p = this.processes.get(conn.id);
+        const last = Array.isArray(msg.samples) ? msg.samples[msg.samples.length - 1] : undefined;
+        if (p && last && typeof last === 'object') p.lastSample = last;
         break;
       }
       case 'bye': {

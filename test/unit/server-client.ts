@@ -25,8 +25,9 @@ export class TestClient {
     readonly rpc: MessageConnection,
   ) {}
 
-  static start(): TestClient {
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `env` replaces the server's environment (default: this process's). */
+  static start(env?: NodeJS.ProcessEnv): TestClient {
+    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
     const rpc = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
     const client = new TestClient(proc, rpc);
     proc.stderr.on('data', (d: Buffer) => client.stderr.push(d.toString()));

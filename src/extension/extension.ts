@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { PerfLensDebugInjection } from './debugInjection';
+import { DebugStats, type DebugStatsResult } from '../protocol/lsp';
 import { InsightClient } from './insightClient';
+import { ResourceGauge, SHOW_RESOURCES_COMMAND, type GaugeSnapshot } from './resourceGauge';
 import { RUN_CURRENT_FILE_COMMAND, runCurrentFile } from './runCurrentFile';
 import { TOGGLE_TERMINAL_COMMAND, TerminalMeasuring } from './terminalMeasuring';
 
@@ -9,7 +11,15 @@ import { TOGGLE_TERMINAL_COMMAND, TerminalMeasuring } from './terminalMeasuring'
  * Perf Lens extension entry point: stays cheap. Activated by a Node debug launch, a Perf Lens command,
  * or a workspace with saved runs; the insight server starts right after, without blocking activation.
  */
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns to other extensions and to our integration tests. */
+export interface PerfLensApi {
+  /** What the status-bar resource gauge shows now (status bar items cannot be read through the VS Code API). */
+  resourceGauge(): GaugeSnapshot;
+  /** Diagnostics of the insight server (its CPU, deltas, gauge timers, what keeps it alive). */
+  serverStats(): Promise<DebugStatsResult>;
+}
+
+export function activate(context: vscode.ExtensionContext): PerfLensApi {
   const output = vscode.window.createOutputChannel('Perf Lens');
   const insight = new InsightClient(context, output);
   context.subscriptions.push(
@@ -35,8 +45,11 @@ export function activate(context: vscode.ExtensionContext): void {
       return terminals.active;
     }
   }));
+  const gauge = new ResourceGauge(insight, (sessionId) => vscode.commands.executeCommand(SHOW_RESOURCES_COMMAND, sessionId));
+  context.subscriptions.push(gauge);
   // Lenses of saved runs show as soon as a file opens; errors are shown to the user by start().
   if (vscode.workspace.isTrusted) setTimeout(() => void insight.start().catch(() => undefined), 0);
+  return { resourceGauge: () => gauge.snapshot(), serverStats: () => insight.request<DebugStatsResult>(DebugStats) };
 }
 
 export function deactivate(): void {

@@ -1,0 +1,143 @@
+import * as vscode from 'vscode';
+import { gaugeAccessibilityLabel, gaugeText, gaugeTooltipMarkdown, type GaugeState } from '../model/gauge';
+import type { InsightClient } from './insightClient';
+
+export const GAUGE_CLICK_COMMAND = 'perfLens.gauge.click';
+export const SHOW_RESOURCES_COMMAND = 'perfLens.showResources';
+
+/** What the status bar item shows now (for tests and automation; see PerfLensApi). */
+export interface GaugeSnapshot {
+  visible: boolean;
+  text: string;
+  tooltip: string;
+  /** Theme colour id of the background, or null. */
+  background: string | null;
+  accessibilityLabel: string;
+  /** Session the gauge follows (null: idle). */
+  sessionId: string | null;
+  /** Live sessions with a gauge. */
+  sessions: string[];
+}
+
+/**
+ * The status-bar resource gauge: renders the perfLens/resources ticks of the followed session
+ * (the one chosen in the quick pick, else the most recently updated live one). It has no timer of
+ * its own: the server's ticks drive it, and a session's final tick takes it away.
+ */
+export class ResourceGauge implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  /** Live sessions, least recently updated first. */
+  private readonly states = new Map<string, GaugeState>();
+  private followed: string | null = null;
+  /** `${sessionId}:${metric}` already notified: one notification per threshold per session. */
+  private readonly notified = new Set<string>();
+  private visible = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(insight: InsightClient, private readonly openView: (sessionId: string | undefined) => unknown) {
+    this.item = vscode.window.createStatusBarItem('perfLens.gauge', vscode.StatusBarAlignment.Left, 10);
+    this.item.name = 'Perf Lens Resources';
+    this.item.command = GAUGE_CLICK_COMMAND;
+    this.disposables.push(
+      this.item,
+      insight.onResources((s) => this.update(s)),
+      vscode.commands.registerCommand(GAUGE_CLICK_COMMAND, () => this.click()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('perfLens.gauge')) this.render();
+      }),
+    );
+    this.render();
+  }
+
+  private update(s: GaugeState): void {
+    this.states.delete(s.sessionId);
+    if (s.state === 'ended') {
+      if (this.followed === s.sessionId) this.followed = null;
+      for (const key of [...this.notified]) if (key.startsWith(`${s.sessionId}:`)) this.notified.delete(key);
+    } else {
+      this.states.set(s.sessionId, s);
+      this.notifyCrossings(s);
+    }
+    this.render();
+  }
+
+  private shown(): GaugeState | null {
+    if (this.followed) {
+      const s = this.states.get(this.followed);
+      if (s) return s;
+      this.followed = null;
+    }
+    return [...this.states.values()].pop() ?? null;
+  }
+
+  private render(): void {
+    const config = vscode.workspace.getConfiguration('perfLens');
+    const state = config.get<boolean>('gauge.enable', true) ? this.shown() : null;
+    if (!state && !config.get<boolean>('gauge.pinned', false)) {
+      this.item.hide();
+      this.visible = false;
+      return;
+    }
+    this.item.text = gaugeText(state);
+    const tooltip = new vscode.MarkdownString(state ? gaugeTooltipMarkdown(state) : 'Perf Lens: no measured program is running.', true);
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = state?.level === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : state?.level === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.accessibilityInformation = { label: gaugeAccessibilityLabel(state), role: 'button' };
+    this.item.show();
+    this.visible = true;
+  }
+
+  private notifyCrossings(s: GaugeState): void {
+    for (const alert of s.alerts) {
+      const key = `${s.sessionId}:${alert.metric}`;
+      if (this.notified.has(key)) continue;
+      this.notified.add(key);
+      const open = 'Open Resource View';
+      void vscode.window.showWarningMessage(`Perf Lens: ${s.name}: ${alert.message}.`, open).then((choice) => {
+        if (choice === open) this.openView(s.sessionId);
+      });
+    }
+  }
+
+  /** One live session: open its view. Several: choose which one the gauge follows, then open it. */
+  private async click(): Promise<void> {
+    const live = [...this.states.values()].reverse();
+    if (live.length <= 1) {
+      this.openView(live[0]?.sessionId);
+      return;
+    }
+    const current = this.shown()?.sessionId;
+    const picked = await vscode.window.showQuickPick(
+      live.map((s) => ({
+        label: s.name,
+        description: gaugeText(s).replace('$(pulse) ', ''),
+        detail: s.sessionId === current ? 'followed by the status bar now' : undefined,
+        sessionId: s.sessionId,
+      })),
+      { title: 'Perf Lens: which session should the resource gauge follow?', placeHolder: 'The resource view opens for it too' },
+    );
+    if (!picked) return;
+    this.followed = picked.sessionId;
+    this.render();
+    this.openView(picked.sessionId);
+  }
+
+  snapshot(): GaugeSnapshot {
+    const tooltip = this.item.tooltip;
+    const background = this.item.backgroundColor;
+    return {
+      visible: this.visible,
+      text: this.item.text,
+      tooltip: typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? ''),
+      background: background ? background.id : null,
+      accessibilityLabel: this.item.accessibilityInformation?.label ?? '',
+      sessionId: this.shown()?.sessionId ?? null,
+      sessions: [...this.states.keys()],
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

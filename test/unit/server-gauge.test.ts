@@ -89,7 +89,7 @@ describe('insight server: resource gauge (real server, real processes, pidusage)
 
     // The run file carries the gauge: samples, avg, peak, crossed thresholds; it reads back as a report.
     assert.ok(end.runFile);
-    const report = parseReportText(fs.readFileSync(end.runFile, 'utf8'), end.runFile);
+    const report = parseReportText(fs.readFileSync(end.runFile, 'utf8'));
     const gauge = report.resources.gauge!;
     assert.equal(gauge.sampleCount, ended.sampleCount);
     assert.equal(gauge.samples.length, gauge.sampleCount);

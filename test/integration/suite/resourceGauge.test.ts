@@ -30,12 +30,12 @@ describe('Status-bar resource gauge', function () {
   const config = () => vscode.workspace.getConfiguration('perfLens');
   beforeEach(closeEverything);
   afterEach(async () => {
-    await config().update('gauge.intervalMs', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('gauge.pinned', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('gauge.intervalMs', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('gauge.pinned', undefined, vscode.ConfigurationTarget.Global);
   });
 
   it('follows a launched program live, turns to the warning colour past the CPU threshold, and disappears with the session', async () => {
-    await config().update('gauge.intervalMs', 500, vscode.ConfigurationTarget.Workspace);
+    await config().update('gauge.intervalMs', 500, vscode.ConfigurationTarget.Global);
     const perf = await api();
     assert.equal(perf.resourceGauge().visible, false, 'hidden while nothing is measured');
 
@@ -66,7 +66,7 @@ describe('Status-bar resource gauge', function () {
     assert.equal(stats.gaugeTimers, 0, 'no gauge timer left in the insight server');
 
     // Pinned, it stays as `idle`.
-    await config().update('gauge.pinned', true, vscode.ConfigurationTarget.Workspace);
+    await config().update('gauge.pinned', true, vscode.ConfigurationTarget.Global);
     const idle = await gaugeUntil('pinned idle', (g) => g.visible);
     assert.equal(idle.text, '$(pulse) idle');
     assert.equal(idle.background, null);

@@ -10,33 +10,29 @@ import { formatBytes, withSeparators } from './format';
 /** Where a process's CPU% and RSS came from this tick. */
 export type UsageSource = 'pidusage' | 'runtime';
 
-/** One process of the tree at one tick. */
-export interface ProcessGaugeSample {
-  pid: number;
+/** Resource figures of one process, or of the tree (sums; worst process for delay and utilisation). */
+export interface UsageFigures {
   /** % of one core (100 = one core busy). */
   cpuPercent: number;
   rss: number;
-  /** The runtime's latest figures (sum of heaps over the process's threads; worst thread for delay/utilisation). */
+  /** From the runtimes' latest samples (a process: the sum over its threads). */
   heapUsed: number;
   eventLoopDelayP99Ms: number;
   /** 0..1 */
   eventLoopUtilization: number;
   activeHandles: number;
+}
+
+/** One process of the tree at one tick. */
+export interface ProcessGaugeSample extends UsageFigures {
+  pid: number;
   source: UsageSource;
 }
 
 /** The whole tree at one tick. */
-export interface GaugeSample {
+export interface GaugeSample extends UsageFigures {
   /** Epoch ms. */
   at: number;
-  cpuPercent: number;
-  rss: number;
-  heapUsed: number;
-  /** Worst process. */
-  eventLoopDelayP99Ms: number;
-  /** Worst process, 0..1. */
-  eventLoopUtilization: number;
-  activeHandles: number;
   processCount: number;
   processes: ProcessGaugeSample[];
 }

@@ -21,12 +21,12 @@ export interface GaugeSnapshot {
 
 /**
  * The status-bar resource gauge: renders the perfLens/resources ticks of the followed session
- * (the one chosen in the quick pick, else the most recently updated live one). It has no timer of
+ * (the one chosen in the quick pick, else the most recently started live one). It has no timer of
  * its own: the server's ticks drive it, and a session's final tick takes it away.
  */
 export class ResourceGauge implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  /** Live sessions, least recently updated first. */
+  /** Live sessions in the order they first ticked (Map.set keeps a key's place): the newest last. */
   private readonly states = new Map<string, GaugeState>();
   private followed: string | null = null;
   /** `${sessionId}:${metric}` already notified: one notification per threshold per session. */
@@ -50,8 +50,8 @@ export class ResourceGauge implements vscode.Disposable {
   }
 
   private update(s: GaugeState): void {
-    this.states.delete(s.sessionId);
     if (s.state === 'ended') {
+      this.states.delete(s.sessionId);
       if (this.followed === s.sessionId) this.followed = null;
       for (const key of [...this.notified]) if (key.startsWith(`${s.sessionId}:`)) this.notified.delete(key);
     } else {
@@ -100,7 +100,10 @@ export class ResourceGauge implements vscode.Disposable {
     }
   }
 
-  /** One live session: open its view. Several: choose which one the gauge follows, then open it. */
+  /**
+   * One live session: open its view. Several: choose which one the gauge follows (the first other
+   * session is preselected: a click with several running is usually for switching), then open it.
+   */
   private async click(): Promise<void> {
     const live = [...this.states.values()].reverse();
     if (live.length <= 1) {
@@ -108,19 +111,26 @@ export class ResourceGauge implements vscode.Disposable {
       return;
     }
     const current = this.shown()?.sessionId;
-    const picked = await vscode.window.showQuickPick(
-      live.map((s) => ({
-        label: s.name,
-        description: gaugeText(s).replace('$(pulse) ', ''),
-        detail: s.sessionId === current ? 'followed by the status bar now' : undefined,
-        sessionId: s.sessionId,
-      })),
-      { title: 'Perf Lens: which session should the resource gauge follow?', placeHolder: 'The resource view opens for it too' },
-    );
+    const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { sessionId: string }>();
+    pick.title = 'Perf Lens: which session should the resource gauge follow?';
+    pick.placeholder = 'The resource view opens for it too';
+    pick.items = live.map((s) => ({
+      label: s.name,
+      description: gaugeText(s).replace('$(pulse) ', ''),
+      detail: s.sessionId === current ? 'followed by the status bar now' : undefined,
+      sessionId: s.sessionId,
+    }));
+    pick.activeItems = pick.items.filter((i) => i.sessionId !== current).slice(0, 1);
+    const picked = await new Promise<string | undefined>((resolve) => {
+      pick.onDidAccept(() => resolve(pick.activeItems[0]?.sessionId));
+      pick.onDidHide(() => resolve(undefined));
+      pick.show();
+    });
+    pick.dispose();
     if (!picked) return;
-    this.followed = picked.sessionId;
+    this.followed = picked;
     this.render();
-    this.openView(picked.sessionId);
+    this.openView(picked);
   }
 
   snapshot(): GaugeSnapshot {

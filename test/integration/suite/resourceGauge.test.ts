@@ -71,4 +71,43 @@ describe('Status-bar resource gauge', function () {
     assert.equal(idle.text, '$(pulse) idle');
     assert.equal(idle.background, null);
   });
+  it('with two measured sessions, a click offers a quick pick of them and the gauge follows the one picked', async () => {
+    await config().update('gauge.intervalMs', 500, vscode.ConfigurationTarget.Global);
+    const perf = await api();
+    const names = ['Perf Lens IT: first', 'Perf Lens IT: second'];
+    const sessions: vscode.DebugSession[] = [];
+    for (const name of names) {
+      const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.configuration.name === name && !s.parentSession, `${name} to start`);
+      assert.ok(await vscode.debug.startDebugging(workspaceFolder(), {
+        type: 'node', request: 'launch', name, program: examplePath('resources.js'), console: 'internalConsole', env: { PERF_LENS_EXAMPLE_SECONDS: '10' },
+      }));
+      sessions.push(await started);
+      // The second one starts once the first is on the gauge, so "most recent" is well defined.
+      await gaugeUntil(`${name} on the gauge`, (g) => g.sessions.length === sessions.length);
+    }
+    const ended = Promise.all(sessions.map((s) => nextEvent(vscode.debug.onDidTerminateDebugSession, (e) => e.id === s.id, `${s.name} to end`, 90_000)));
+    const [olderId, newerId] = (await gaugeUntil('two sessions', (g) => g.sessions.length === 2)).sessions;
+    assert.equal(perf.resourceGauge().sessionId, newerId, 'follows the most recently started session');
+    // Both sessions tick every 500 ms: over four ticks of each, the gauge never flips to the other one.
+    const followedMeanwhile = new Set<string | null>();
+    for (const until = Date.now() + 2_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) followedMeanwhile.add(perf.resourceGauge().sessionId);
+    assert.deepEqual([...followedMeanwhile], [newerId]);
+
+    // The pick lists the newest first, with the first session the gauge does not follow preselected.
+    let clicked = false;
+    const click = Promise.resolve(vscode.commands.executeCommand('perfLens.gauge.click')).then(() => { clicked = true; });
+    const deadline = Date.now() + 20_000;
+    while (!clicked && Date.now() < deadline) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'); // Enter (a no-op until the pick shows)
+      await Promise.race([click, new Promise((r) => setTimeout(r, 200))]);
+    }
+    await click;
+    assert.equal(perf.resourceGauge().sessionId, olderId, 'follows the picked session');
+    await gaugeUntil('still following the pick after more ticks', (g) => g.sessionId === olderId && g.sessions.length === 2, 5_000);
+
+    for (const s of sessions) await vscode.debug.stopDebugging(s);
+    await ended;
+    await gaugeUntil('to disappear after both sessions', (g) => !g.visible && g.sessions.length === 0, 20_000);
+    assert.equal((await perf.serverStats()).gaugeTimers, 0);
+  });
 });

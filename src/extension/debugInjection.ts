@@ -1,3 +1,6 @@
+import * as dotenv from 'dotenv';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import * as P from '../protocol/lsp';
 import { ATTACH_PID_KEY, attachPid, selectSessionOf } from './attach';
@@ -63,7 +66,9 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     const settings = readSettings(folder?.uri);
     if (!settings.enable || !settings.debugEnable || !vscode.workspace.isTrusted) return config;
     const env = { ...((config.env ?? {}) as Record<string, string | null>) };
-    const userNodeOptions = env.NODE_OPTIONS !== undefined ? (env.NODE_OPTIONS ?? '') : process.env.NODE_OPTIONS;
+    // js-debug gives the program: the editor's env < the envFile < `env`. Ours goes into `env`, so
+    // it must carry the user's NODE_OPTIONS from whichever of those would have won.
+    const userNodeOptions = env.NODE_OPTIONS !== undefined ? (env.NODE_OPTIONS ?? '') : (this.envFileNodeOptions(config, folder) ?? process.env.NODE_OPTIONS);
     let started: P.StartSessionResult;
     try {
       started = await this.insight.request<P.StartSessionResult>(P.StartSession, {
@@ -95,6 +100,18 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     }
     this.insight.output.appendLine(`measuring debug launch "${String(config.name)}" as session ${started.sessionId}`);
     return config;
+  }
+
+  /** NODE_OPTIONS of the launch's envFile (dotenv syntax, as js-debug reads it), if it sets one. */
+  private envFileNodeOptions(config: vscode.DebugConfiguration, folder: vscode.WorkspaceFolder | undefined): string | undefined {
+    if (typeof config.envFile !== 'string' || config.envFile === '') return undefined;
+    try {
+      return dotenv.parse(fs.readFileSync(path.resolve(folder?.uri.fsPath ?? '', config.envFile))).NODE_OPTIONS;
+    } catch (err) {
+      // js-debug reports a missing envFile itself; we only could not read the user's NODE_OPTIONS.
+      this.insight.output.appendLine(`could not read NODE_OPTIONS from envFile ${config.envFile}: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   /**

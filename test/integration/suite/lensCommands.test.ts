@@ -113,6 +113,25 @@ describe('Perf Lens commands', function () {
     await waitForLens(document.uri, 3, LENS_TITLE);
   });
 
+  it("keeps the NODE_OPTIONS of a launch's envFile: ours go in front, the program still gets the user's", async () => {
+    const { document } = await openInEditor(examplePath('main.js'));
+    await vscode.commands.executeCommand('perfLens.clear');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-envfile-'));
+    try {
+      const fixture = path.resolve(examplePath(), '../../test/fixtures/integration/record-node-options.js');
+      const envFile = path.join(dir, 'launch.env');
+      const record = path.join(dir, 'node-options.txt');
+      fs.writeFileSync(envFile, `# a comment\nNODE_OPTIONS="--require ${fixture} --max-old-space-size=300"\nPERF_LENS_IT_RECORD=${record}\n`);
+      await debugToEnd(launch('Perf Lens IT: envFile', 'main.js', { envFile }));
+      await waitForLens(document.uri, 3, LENS_TITLE);
+      const got = fs.readFileSync(record, 'utf8');
+      // js-debug wraps it in its own bootloader options; inside, ours comes first, then the user's.
+      assert.ok(got.includes(`/dist/runtime/preload.js --require ${fixture} --max-old-space-size=300`), got);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Toggle Measuring in Terminals: node started in a new terminal is measured; off saves the run', async () => {
     const { document } = await openInEditor(examplePath('main.js'));
     await vscode.commands.executeCommand('perfLens.clear');

@@ -253,6 +253,10 @@ class Totals {
     }
   }
 
+  copy(): Totals {
+    return Object.assign(new Totals(), this);
+  }
+
   /** Estimated total over all calls (exact when every call was timed). */
   estimatedTotalNs(): number {
     const mean = ratio(this.totalNs, this.timed) ?? 0;
@@ -277,7 +281,13 @@ type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number
 class TimingAgg {
   readonly all = new Totals();
   readonly hist = new Histogram();
-  readonly byPid = new Map<number, Totals>();
+  /**
+   * Per-process sums, created when a second process reports: until then every delta came from
+   * `firstPid`, whose share is `all` itself (the same additions in the same order), so the common
+   * single-process case does not add each delta twice.
+   */
+  private byPid: Map<number, Totals> | null = null;
+  private firstPid: number | undefined;
 
   get calls(): number {
     return this.all.calls;
@@ -287,7 +297,15 @@ class TimingAgg {
   add(pid: number, d: DeltaLike): void {
     const timed = nonNegative(d.timed);
     if (timed > 0 && Array.isArray(d.hist)) {
-      this.hist.addSparse(d.hist, { sum: nonNegative(d.totalNs), min: finiteOr(d.minNs), max: finiteOr(d.maxNs) });
+      this.hist.addSparseExact(d.hist, nonNegative(d.totalNs), finiteOr(d.minNs), finiteOr(d.maxNs));
+    }
+    if (this.byPid === null) {
+      this.firstPid ??= pid;
+      if (pid === this.firstPid) {
+        this.all.add(d);
+        return;
+      }
+      this.byPid = new Map([[this.firstPid, this.all.copy()]]);
     }
     this.all.add(d);
     let share = this.byPid.get(pid);
@@ -324,7 +342,8 @@ class TimingAgg {
   }
 
   shares(): ProcessShare[] {
-    return [...this.byPid.entries()]
+    const byPid = this.byPid ?? new Map(this.firstPid === undefined ? [] : [[this.firstPid, this.all]]);
+    return [...byPid.entries()]
       .map(([pid, s]) => ({
         pid,
         calls: s.calls,

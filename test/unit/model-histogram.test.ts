@@ -174,11 +174,37 @@ describe('model/histogram', () => {
       assert.deepEqual(mergeSparse([40, 2, 100, 1], [3, 1, 40, 5]), [3, 1, 40, 7, 100, 1]);
     });
 
-    it('without exact bounds, min/max come from the bucket bounds', () => {
+    it('without exact bounds, min/max come from the bucket bounds and the sum from the bucket values', () => {
       const h = new Histogram();
-      h.addSparse([100, 2]);
+      h.addSparse([100, 2, 120, 0]);
       assert.equal(h.min, bucketLowerBound(100));
       assert.equal(h.max, bucketUpperBound(100));
+      assert.equal(h.sum, 2 * bucketValue(100));
+      h.addSparse([40, 1], { min: 50 });
+      assert.equal(h.sum, 2 * bucketValue(100) + bucketValue(40), 'a missing sum is estimated even when min is given');
+      assert.equal(h.min, 50);
+    });
+
+    it('addSparseExact (the server\'s per-delta path) merges deltas into exactly what recording every value gives', () => {
+      const r = rng(7);
+      const whole = new Histogram();
+      const merged = new Histogram();
+      for (let d = 0; d < 200; d++) {
+        const delta = new Histogram();
+        const n = 1 + Math.floor(r() * 20);
+        for (let k = 0; k < n; k++) {
+          const v = Math.floor(r() * 1e7);
+          delta.record(v);
+          whole.record(v);
+        }
+        merged.addSparseExact(delta.toSparse(), delta.sum, delta.min, delta.max);
+      }
+      assert.deepEqual(merged.toSparse(), whole.toSparse());
+      assert.deepEqual([merged.count, merged.sum, merged.min, merged.max], [whole.count, whole.sum, whole.min, whole.max]);
+      assert.throws(() => merged.addSparseExact([5, 1, BUCKET_COUNT, 1], 1, 1, 1), /out of range/);
+      assert.throws(() => merged.addSparseExact([5, 1, 6, Number.NaN], 1, 1, 1), /bad histogram count/);
+      assert.deepEqual(merged.toSparse(), whole.toSparse(), 'a rejected input changes nothing');
+      assert.equal(merged.count, whole.count);
     });
 
     it('rejects malformed sparse input with a clear error', () => {

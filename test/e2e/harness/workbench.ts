@@ -129,6 +129,31 @@ export class Workbench {
     await this.page.waitForFunction(notDebugging, undefined, { timeout });
   }
 
+  /**
+   * "Developer: Reload Window", as a person does it: the page loads again, so VS Code starts a new
+   * extension host (and Perf Lens a new insight server). Resolves once the new page shows the workbench.
+   */
+  async reloadWindow(timeout = 60_000): Promise<void> {
+    // A mark on the old page's window: only a real reload of the page removes it.
+    await this.page.evaluate('window.__perfLensBeforeReload = true');
+    const loaded = this.page.waitForEvent('load', { timeout });
+    await this.runCommand('Developer: Reload Window');
+    await loaded;
+    await this.page.waitForFunction(`!window.__perfLensBeforeReload && !!document.querySelector('.monaco-workbench')`, undefined, { timeout });
+  }
+
+  /** Texts of those of `lenses` that sit right above `line` (CodeLenses are view zones above their line). */
+  async lensesAbove(line: Locator, lenses: Locator): Promise<string[]> {
+    const box = await line.boundingBox();
+    if (!box) throw new Error('the line is not rendered');
+    const above: string[] = [];
+    for (const lens of await lenses.all()) {
+      const b = await lens.boundingBox();
+      if (b && Math.abs(b.y + b.height - box.y) < box.height) above.push(await lens.innerText());
+    }
+    return above;
+  }
+
   /** Maximizes the bottom panel until the check's screenshot is taken. */
   async maximizePanel(): Promise<void> {
     await this.runCommand('View: Toggle Maximized Panel');

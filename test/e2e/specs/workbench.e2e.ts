@@ -129,4 +129,37 @@ describe('Perf Lens in the VS Code workbench', function () {
       .first().waitFor({ timeout: 30_000 });
     wb.restoreAfterScreenshot(() => wb.runCommand('Notifications: Clear All Notifications'));
   });
+
+  it('after a window reload the saved run shows again: the isPrime lens, without running anything', async () => {
+    const wb = workbench();
+    // The runs the checks above saved; the newest is what a new insight server loads at start.
+    const runsDir = path.join(EXAMPLE_WORKSPACE, '.perf-lens', 'runs');
+    const runs = () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort() : []);
+    const saved = runs();
+    if (saved.length === 0) throw new Error(`no saved run in ${runsDir}: the run and debug checks above save them`);
+    const newest = JSON.parse(fs.readFileSync(path.join(runsDir, saved[saved.length - 1]), 'utf8')) as { functions: { name: string; file: string; calls: number }[] };
+    const isPrime = newest.functions.find((f) => f.name === 'isPrime' && path.basename(f.file) === 'main.js');
+    if (!isPrime) throw new Error(`the newest saved run ${saved[saved.length - 1]} has no isPrime of main.js`);
+    const calls = `${isPrime.calls.toLocaleString('en-US')} calls`;
+
+    // Forget the runs in this window first: a lens after the reload can only come from the disk.
+    await wb.openFromExplorer('main.js');
+    await wb.runCommand('Perf Lens: Clear');
+    const lenses = wb.page.locator('.monaco-editor .codelens-decoration', { hasText: /avg .* · p95 .* · [\d,]+ calls/ });
+    await lenses.first().waitFor({ state: 'detached', timeout: 15_000 });
+
+    // code-server logs each extension host it launches: the reload must start a new one.
+    const hostsLaunched = () => fs.readFileSync(wb.server.log, 'utf8').split('Launched Extension Host Process').length - 1;
+    const hostsBefore = hostsLaunched();
+    await wb.reloadWindow();
+    await wb.openFromExplorer('main.js');
+    await wb.expectText(lenses, /avg .* · p95 .* · [\d,]+ calls/, 60_000);
+    if (hostsLaunched() <= hostsBefore) throw new Error(`the reload started no new extension host (${hostsBefore} launched before, ${hostsLaunched()} after; ${wb.server.log})`);
+    // The lens right above `function isPrime(n)` carries the saved run's count.
+    const isPrimeLine = wb.page.locator('.monaco-editor .view-line', { hasText: 'function isPrime(n)' });
+    const above = await wb.lensesAbove(isPrimeLine, lenses);
+    if (above.length !== 1 || !above[0].includes(` ${calls}`)) throw new Error(`expected one lens "... ${calls}" over isPrime, found ${JSON.stringify(above)}`);
+    const after = runs();
+    if (after.join() !== saved.join()) throw new Error(`nothing may run across the reload, but the saved runs changed: ${JSON.stringify(saved)} -> ${JSON.stringify(after)}`);
+  });
 });

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Cost of the insight language server while a program streams deltas into it.
 //
-//   node esbuild.js && node bench/server.js [--seconds 12] [--rounds 3] [--quick]
+//   node esbuild.js && node bench/server.js [--seconds 12] [--rounds 3] [--quick] [--only all]
+//     [--server <other checkout>/dist/server.js]  (before/after comparisons in one session)
+//     [--cpu-prof-dir <dir>]  (profile the server)  [--no-gauge]  (perfLens.gauge.enable false)
+//     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
@@ -23,9 +26,9 @@ const path = require('path');
 const rpc = require('vscode-jsonrpc/node');
 
 const root = path.resolve(__dirname, '..');
-const serverJs = path.join(root, 'dist/server.js');
-if (!fs.existsSync(serverJs)) throw new Error('dist/server.js missing: run `node esbuild.js` first');
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const serverJs = path.resolve(arg('--server', path.join(root, 'dist/server.js')));
+if (!fs.existsSync(serverJs)) throw new Error(`${serverJs} missing: run \`node esbuild.js\` first`);
 const quick = process.argv.includes('--quick');
 const seconds = Number(arg('--seconds', quick ? 8 : 12));
 const rounds = Number(arg('--rounds', quick ? 1 : 3));
@@ -88,7 +91,8 @@ function startServer() {
       processId: process.pid,
       rootUri: `file://${workspace}`,
       capabilities: { workspace: { codeLens: { refreshSupport: true } } },
-      initializationOptions: {},
+      // --no-gauge: the status-bar resource gauge off, to tell its share of the cost apart.
+      initializationOptions: process.argv.includes('--no-gauge') ? { settings: { perfLens: { gauge: { enable: false } } } } : {},
     });
     conn.sendNotification('initialized', {});
     const text = fs.readFileSync(path.join(workspace, 'mod0.js'), 'utf8');
@@ -114,16 +118,47 @@ function procCpuMs(pid) {
   }
 }
 
+/** CPU ms per thread name (main thread `node`, V8's GC/compiler workers, libuv's pool) from /proc. */
+function threadCpuMs(pid) {
+  const out = {};
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
+}
+
 async function sample(server) {
   const s = await server.conn.sendRequest('perfLens/debugStats');
-  return { at: performance.now(), cpuMs: (s.cpuUserUs + s.cpuSystemUs) / 1000, procMs: procCpuMs(server.proc.pid), stats: s };
+  return {
+    at: performance.now(),
+    cpuMs: (s.cpuUserUs + s.cpuSystemUs) / 1000,
+    systemMs: s.cpuSystemUs / 1000,
+    procMs: procCpuMs(server.proc.pid),
+    threadMs: threadCpuMs(server.proc.pid),
+    stats: s,
+  };
 }
 
 function pct(a, b) {
   const wall = b.at - a.at;
+  const byThread = {};
+  for (const [name, ms] of Object.entries(b.threadMs)) {
+    const v = round(((ms - (a.threadMs[name] ?? 0)) / wall) * 100, 2);
+    if (v > 0) byThread[name] = v;
+  }
   return {
     cpuPercent: round(((b.cpuMs - a.cpuMs) / wall) * 100, 2),
     procStatPercent: a.procMs === null ? null : round(((b.procMs - a.procMs) / wall) * 100, 2),
+    // Where it goes: kernel time (socket reads, wake-ups) and threads (the main thread is `node`).
+    systemPercent: round(((b.systemMs - a.systemMs) / wall) * 100, 2),
+    threadPercent: byThread,
   };
 }
 
@@ -184,7 +219,10 @@ async function main() {
   const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds, functions: FILES * PER_FILE };
   results.idle = await idle();
   const only = arg('--only', null); // e.g. `--only all` to profile one scenario
-  const list = [['5% active', 250], ['20% active', 1000], ['all active', FILES * PER_FILE]].filter(([name]) => !only || name.startsWith(only));
+  const perDelta = arg('--per-delta', null); // one scenario of its own, e.g. `--per-delta 4`: the cost of a live session itself
+  const list = perDelta
+    ? [[`${perDelta} per delta`, Number(perDelta)]]
+    : [['5% active', 250], ['20% active', 1000], ['all active', FILES * PER_FILE]].filter(([name]) => !only || name.startsWith(only));
   // Rounds interleave the scenarios; the least disturbed round (lowest CPU) is kept, all are listed.
   const runs = list.map(() => []);
   for (let r = 0; r < rounds; r++) {
@@ -196,7 +234,7 @@ async function main() {
     cpuPercentAllRounds: rs.map((x) => x.cpuPercent),
   }));
   console.log(JSON.stringify(results, null, 2));
-  if (only || arg('--cpu-prof-dir', null)) return; // partial or profiled: not the numbers to keep
+  if (only || perDelta || arg('--cpu-prof-dir', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -35,7 +35,7 @@ const builds = [
   // `perf-lens/api`: tiny, dependency-free, harmless without the runtime.
   { ...common, entryPoints: { api: 'src/runtime/api.ts' }, outdir: 'dist', format: 'cjs', target: OLDEST_NODE, sourcemap: false },
   // The resource view's webview script (browser; uPlot and its CSS bundled: no remote content).
-  { ...common, entryPoints: { 'webview/resources': 'src/webview/resources/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: { 'webview/resource-view': 'src/webview/resource-view/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 
 function existing(list) {

@@ -3,7 +3,8 @@ import { registerCommands } from './commands';
 import { PerfLensDebugInjection } from './debugInjection';
 import { DebugStats, type DebugStatsResult } from '../protocol/lsp';
 import { InsightClient } from './insightClient';
-import { ResourceGauge, SHOW_RESOURCES_COMMAND, type GaugeSnapshot } from './resourceGauge';
+import { ResourceGauge, type GaugeSnapshot } from './resourceGauge';
+import { ResourcePanel } from './resourcePanel';
 import { RUN_CURRENT_FILE_COMMAND, runCurrentFile } from './runCurrentFile';
 import { TOGGLE_TERMINAL_COMMAND, TerminalMeasuring } from './terminalMeasuring';
 
@@ -45,8 +46,9 @@ export function activate(context: vscode.ExtensionContext): PerfLensApi {
       return terminals.active;
     }
   }));
-  const gauge = new ResourceGauge(insight, (sessionId) => vscode.commands.executeCommand(SHOW_RESOURCES_COMMAND, sessionId));
-  context.subscriptions.push(gauge);
+  const resources = new ResourcePanel(context, insight);
+  const gauge = new ResourceGauge(insight, (sessionId) => void resources.open(sessionId));
+  context.subscriptions.push(resources, gauge);
   // Lenses of saved runs show as soon as a file opens; errors are shown to the user by start().
   if (vscode.workspace.isTrusted) setTimeout(() => void insight.start().catch(() => undefined), 0);
   return { resourceGauge: () => gauge.snapshot(), serverStats: () => insight.request<DebugStatsResult>(DebugStats) };

@@ -1,0 +1,249 @@
+/// <reference lib="dom" />
+/**
+ * The resource view's script (runs in the webview, bundled with uPlot: no remote content). It
+ * shows what the extension posts (src/protocol/webview.ts) and keeps its own small state
+ * (followed session, paused) with setState, so hiding and showing the view loses nothing.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import './resource-view.css';
+import { GAUGE_ROWS, type GaugeSample, type GaugeState } from '../../model/gauge';
+import type { ResourceHistoryResult } from '../../protocol/lsp';
+import type { FromWebview, ResourceSourceItem, ResourceViewState, ToWebview } from '../../protocol/webview';
+import { buildCharts, processesOf, type ChartData } from './charts';
+
+interface VsCodeApi {
+  postMessage(msg: FromWebview): void;
+  getState(): ResourceViewState | undefined;
+  setState(state: ResourceViewState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let state: ResourceViewState = vscode.getState() ?? { sessionId: null, paused: false };
+let history: ResourceHistoryResult | null = null;
+let samples: GaugeSample[] = [];
+const plots = new Map<string, uPlot>();
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function saveState(patch: Partial<ResourceViewState>): void {
+  state = { ...state, ...patch };
+  vscode.setState(state);
+}
+
+/* ------------------------------ theme ------------------------------ */
+
+const SLOT_COLOURS = ['--vscode-foreground', '--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function slotColour(slot: number): string {
+  return cssVar(SLOT_COLOURS[slot % SLOT_COLOURS.length], slot === 0 ? '#888' : '#3794ff');
+}
+
+/* ------------------------------ charts ------------------------------ */
+
+/** Dashed avg and peak lines with labels, drawn over the plot (uPlot draw hook). */
+function markers(chart: ChartData): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: [(u: uPlot) => {
+        const ctx = u.ctx;
+        const lines: [string, number | null][] = [['avg', chart.avg], ['peak', chart.peak]];
+        ctx.save();
+        ctx.font = `${Math.round(11 * devicePixelRatio)}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+        ctx.fillStyle = ctx.strokeStyle = cssVar('--vscode-descriptionForeground', '#999');
+        ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+        ctx.textAlign = 'left'; // uPlot leaves the axes' alignment on the context
+        ctx.textBaseline = 'bottom';
+        ctx.lineWidth = devicePixelRatio;
+        for (const [label, value] of lines) {
+          if (value === null) continue;
+          const y = u.valToPos(value, 'y', true);
+          if (!Number.isFinite(y) || y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+          ctx.beginPath();
+          ctx.moveTo(u.bbox.left, y);
+          ctx.lineTo(u.bbox.left + u.bbox.width, y);
+          ctx.stroke();
+          ctx.fillText(`${label} ${formatValue(value)}${chart.markerUnit}`, u.bbox.left + 4 * devicePixelRatio, y - 2 * devicePixelRatio);
+        }
+        ctx.restore();
+      }],
+    },
+  };
+}
+
+function formatValue(v: number): string {
+  if (Number.isInteger(v) || Math.abs(v) >= 100) return v.toFixed(0);
+  return Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+const CHART_HEIGHT = 170;
+
+function chartWidth(box: HTMLElement): number {
+  return Math.max(280, box.clientWidth - 4);
+}
+
+function plotOptions(chart: ChartData, width: number): uPlot.Options {
+  const axis = cssVar('--vscode-foreground', '#ccc');
+  const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
+  const axisStyle = { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  return {
+    width,
+    height: CHART_HEIGHT,
+    legend: { show: true },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+    axes: [axisStyle, { ...axisStyle, size: 56, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
+    series: [
+      {},
+      ...chart.series.map((s) => ({
+        label: s.label,
+        stroke: slotColour(s.slot),
+        width: s.slot === 0 ? 2 : 1.5,
+        dash: s.dashed ? [5, 4] : undefined,
+        spanGaps: false,
+        value: (_u: uPlot, v: number | null) => (v === null ? '-' : `${formatValue(v)} ${chart.unit}`),
+      })),
+    ],
+    plugins: [markers(chart)],
+  };
+}
+
+function renderCharts(rebuild: boolean): void {
+  const root = $('charts');
+  const charts = buildCharts(samples, history?.avg ?? null, history?.peak ?? null);
+  for (const chart of charts) {
+    let box = document.getElementById(`chart-${chart.id}`);
+    if (!box) {
+      box = document.createElement('section');
+      box.id = `chart-${chart.id}`;
+      box.className = 'chart';
+      box.setAttribute('role', 'img');
+      const h = document.createElement('h2');
+      box.append(h);
+      root.append(box);
+    }
+    box.querySelector('h2')!.textContent = `${chart.title} (${chart.unit})`;
+    box.setAttribute('aria-label', `${chart.title} over time, ${chart.series.length} lines, ${chart.points} points`);
+    box.dataset.points = String(chart.points);
+    let plot = plots.get(chart.id);
+    const data = chart.columns as uPlot.AlignedData;
+    if (plot && !rebuild && plot.series.length === chart.series.length + 1) {
+      // Markers are drawn from the chart data captured by the plugin: rebuild when they moved.
+      plot.setData(data);
+    } else {
+      plot?.destroy();
+      plot = new uPlot(plotOptions(chart, chartWidth(box)), data, box);
+      plots.set(chart.id, plot);
+    }
+  }
+}
+
+/* ------------------------------ header and summary ------------------------------ */
+
+function renderHeader(sources: ResourceSourceItem[] | null): void {
+  if (!history) return;
+  $('title').textContent = history.name;
+  const badge = $('state');
+  badge.textContent = history.state === 'live' ? 'live' : history.state === 'ended' ? 'ended' : 'saved run';
+  badge.className = `badge ${history.state}`;
+  $('origin').textContent = history.origin === 'gauge'
+    ? `${history.sampleCount} samples every ${history.intervalMs / 1000} s (last ${history.capacity} kept), ${processesOf(samples).length} process(es)`
+    : "no gauge in this run: the runtimes' own samples, per second";
+  if (sources) {
+    const select = $<HTMLSelectElement>('source');
+    select.replaceChildren(...sources.map((s) => {
+      const o = document.createElement('option');
+      o.value = s.id;
+      o.textContent = `${s.label}${s.state === 'live' ? ' (live)' : ''}`;
+      o.selected = s.id === history!.sessionId;
+      return o;
+    }));
+  }
+  const notes = [...history.crossed.map((a) => `${a.level === 'error' ? 'Error' : 'Warning'}: ${a.message}`), ...(history.note ? [history.note] : [])];
+  $('notes').replaceChildren(...notes.map((n) => Object.assign(document.createElement('li'), { textContent: n })));
+}
+
+function renderSummary(current: GaugeSample | null, avg: ResourceHistoryResult['avg'], peak: ResourceHistoryResult['peak']): void {
+  const rows = GAUGE_ROWS.map((r) => {
+    const tr = document.createElement('tr');
+    const cells = [r.label, current ? r.format(current[r.field]) : '-', avg ? r.format(avg[r.field]) : '-', peak ? r.format(peak[r.field]) : '-'];
+    tr.append(...cells.map((c, i) => Object.assign(document.createElement(i === 0 ? 'th' : 'td'), { textContent: c })));
+    return tr;
+  });
+  $('summary-body').replaceChildren(...rows);
+}
+
+function renderPause(): void {
+  const b = $<HTMLButtonElement>('pause');
+  b.textContent = state.paused ? 'Resume' : 'Pause';
+  b.setAttribute('aria-pressed', String(state.paused));
+  $('paused').hidden = !state.paused;
+}
+
+/* ------------------------------ messages ------------------------------ */
+
+function showHistory(h: ResourceHistoryResult, sources: ResourceSourceItem[]): void {
+  history = h;
+  samples = [...h.samples];
+  saveState({ sessionId: h.sessionId });
+  $('error').hidden = true;
+  renderHeader(sources);
+  renderSummary(samples[samples.length - 1] ?? null, h.avg, h.peak);
+  renderCharts(true);
+}
+
+function addSample(sample: GaugeSample, s: GaugeState): void {
+  if (!history || state.paused || s.sessionId !== history.sessionId) return;
+  const newProcess = sample.processes.some((p) => !processesOf(samples).includes(p.pid));
+  samples.push(sample);
+  if (samples.length > history.capacity) samples.splice(0, samples.length - history.capacity);
+  history = { ...history, avg: s.avg, peak: s.peak, sampleCount: s.sampleCount, note: s.note };
+  renderHeader(null);
+  renderSummary(sample, s.avg, s.peak);
+  renderCharts(newProcess || samples.length % 10 === 0); // markers follow avg/peak every 10 ticks
+}
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const msg = event.data;
+  switch (msg.type) {
+    case 'history':
+      showHistory(msg.history, msg.sources);
+      break;
+    case 'sample':
+      addSample(msg.sample, msg.state);
+      break;
+    case 'ended':
+      if (history && msg.sessionId === history.sessionId) vscode.postMessage({ type: 'select', sessionId: history.sessionId });
+      break;
+    case 'error':
+      $('error').textContent = msg.message;
+      $('error').hidden = false;
+      break;
+  }
+});
+
+$('pause').addEventListener('click', () => {
+  saveState({ paused: !state.paused });
+  renderPause();
+  // Resumed: catch up on the ticks ignored while paused.
+  if (!state.paused && history) vscode.postMessage({ type: 'select', sessionId: history.sessionId });
+});
+$('source').addEventListener('change', (e) => vscode.postMessage({ type: 'select', sessionId: (e.target as HTMLSelectElement).value }));
+for (const format of ['csv', 'json'] as const) {
+  $(`export-${format}`).addEventListener('click', () => {
+    if (history) vscode.postMessage({ type: 'export', format, sessionId: history.sessionId });
+  });
+}
+new ResizeObserver(() => {
+  for (const [id, p] of plots) p.setSize({ width: chartWidth(document.getElementById(`chart-${id}`)!), height: CHART_HEIGHT });
+}).observe($('charts'));
+// A theme change re-reads the colours.
+new MutationObserver(() => renderCharts(true)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+renderPause();
+vscode.postMessage({ type: 'ready', sessionId: state.sessionId });

@@ -51,6 +51,22 @@ describe('Perf Lens resource gauge in the VS Code workbench', function () {
     await view.locator('[data-points]').first().waitFor({ timeout: 10_000 });
     const n = Number(await view.locator('[data-points]').first().getAttribute('data-points'));
     if (!(n >= 5)) throw new Error(`the final run shows ${n} points`);
+  });
+
+  it('the view keeps its state when hidden and shown again (paused stays paused, the charts come back)', async () => {
+    const wb = workbench();
+    const view = () => wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await view().locator('button#pause', { hasText: 'Pause' }).click();
+    await view().locator('button#pause', { hasText: 'Resume' }).waitFor({ timeout: 10_000 });
+    // Another editor in front: the webview is torn down (no retainContextWhenHidden) ...
+    await wb.page.locator('.tabs-container .tab', { hasText: 'resources.js' }).click();
+    await wb.page.locator('iframe.webview.ready').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    // ... and rebuilt from its saved state when it is shown again.
+    await wb.page.locator('.tabs-container .tab', { hasText: 'Perf Lens Resources' }).click();
+    await view().locator('button#pause[aria-pressed="true"]', { hasText: 'Resume' }).waitFor({ timeout: 30_000 });
+    await view().locator('#paused', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+    const n = Number(await view().locator('[data-points]').first().getAttribute('data-points'));
+    if (!(n >= 5)) throw new Error(`after showing it again the chart has ${n} points`);
     wb.restoreAfterScreenshot(() => wb.runCommand('View: Close All Editors'));
   });
 });

@@ -10,7 +10,7 @@
 // (perfLens.gauge.enable false) and gauge on at 1 Hz. The server's CPU over the steady state
 // (process.cpuUsage via perfLens/debugStats) is compared; the difference is the gauge's cost, as % of
 // one core (target <= 0.5%). Rounds alternate the order (noisy shared machine); medians reported.
-// Also measured directly: one gauge tick's pidusage reads of the 5 pids, in µs (many ticks).
+// Also measured directly: one gauge tick's pidusage read of the 5 pids, in µs (many ticks).
 // Writes bench/results/gauge.json.
 'use strict';
 const { spawn } = require('child_process');
@@ -94,15 +94,15 @@ async function scenario(gaugeEnabled) {
   return { gauge: gaugeEnabled, cpuPercent: round(((b.ms - a.ms) / (b.at - a.at)) * 100, 3), ticks, deltas: stats.deltasReceived, functions: ended.functions };
 }
 
-/** One gauge tick's OS reads for a 5-process tree, in µs (pidusage, one call per pid, like the server). */
+/** One gauge tick's OS reads for a 5-process tree, in µs (one pidusage call for the 5 pids, like the server). */
 async function pidusageTickUs() {
   const kids = Array.from({ length: CHILDREN + 1 }, () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
   const pids = kids.map((k) => k.pid);
-  await Promise.all(pids.map((pid) => pidusage(pid, { maxage: 3000 }))); // primed, as after the first tick
+  await pidusage(pids, { maxage: 3000 }); // primed, as after the first tick
   const n = 2000;
   const t0 = process.cpuUsage();
   const w0 = performance.now();
-  for (let i = 0; i < n; i++) await Promise.all(pids.map((pid) => pidusage(pid, { maxage: 3000 })));
+  for (let i = 0; i < n; i++) await pidusage(pids, { maxage: 3000 });
   const cpu = process.cpuUsage(t0);
   const wall = performance.now() - w0;
   for (const k of kids) k.kill();

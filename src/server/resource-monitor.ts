@@ -45,6 +45,8 @@ export class ResourceMonitor {
   private stopped = false;
   /** pid -> why pidusage could not read it (it is not asked again). */
   private readonly unreadable = new Map<number, string>();
+  /** Pids pidusage has read before: its first reading of a pid has no CPU% yet (it needs two). */
+  private readonly primed = new Set<number>();
 
   constructor(private readonly session: MonitoredSession, private readonly options: ResourceMonitorOptions) {
     this.history = new GaugeHistory(options.intervalMs, options.thresholds, options.history);
@@ -104,7 +106,10 @@ export class ResourceMonitor {
           this.unreadable.set(p.pid, u.error);
           this.updateNote();
         }
-        processes.push(processSample(p, u && !('error' in u) ? u : undefined));
+        const os = u && !('error' in u) ? u : undefined;
+        const first = os !== undefined && !this.primed.has(p.pid);
+        if (os) this.primed.add(p.pid);
+        processes.push(processSample(p, os, first));
       }
       if (processes.length === 0) return;
       this.history.push(treeSample(Date.now(), processes));
@@ -121,7 +126,7 @@ export class ResourceMonitor {
 }
 
 /** One process at one tick: OS figures when there are, the runtime's own otherwise. */
-function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number } | undefined): ProcessGaugeSample {
+function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number } | undefined, firstOsReading: boolean): ProcessGaugeSample {
   const main = p.samples[0] as ResourceSample | undefined; // the main thread's, when it has one
   let heapUsed = 0;
   let delay = 0;
@@ -135,7 +140,8 @@ function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number 
   }
   return {
     pid: p.pid,
-    cpuPercent: os ? os.cpuPercent : main ? runtimeCpuPercent(main) : 0,
+    // A first OS reading says 0% whatever the process does: the runtime's own figure is better then.
+    cpuPercent: os && !(firstOsReading && main) ? os.cpuPercent : main ? runtimeCpuPercent(main) : 0,
     rss: os ? os.rss : (main?.rss ?? 0),
     heapUsed,
     eventLoopDelayP99Ms: delay,

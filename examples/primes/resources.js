@@ -1,10 +1,10 @@
 // A program that works its resources, for the Perf Lens status-bar gauge and resource view:
 // it burns CPU, grows its memory, and runs a child process that does lighter work, for
-// PERF_LENS_EXAMPLE_SECONDS seconds (default 12). Try it with F5 ("Resources example").
+// PERF_LENS_EXAMPLE_SECONDS seconds (default 20). Try it with F5 ("Resources example").
 'use strict';
 const { fork } = require('child_process');
 
-const seconds = Number(process.env.PERF_LENS_EXAMPLE_SECONDS) || 12;
+const seconds = Number(process.env.PERF_LENS_EXAMPLE_SECONDS) || 20;
 const isChild = process.argv[2] === '--child';
 const kept = [];
 

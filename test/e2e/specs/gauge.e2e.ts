@@ -22,6 +22,12 @@ describe('Perf Lens resource gauge in the VS Code workbench', function () {
     const coloured = `(() => [...document.querySelectorAll('.statusbar-item')].some((el) => /% CPU · /.test(el.textContent)
       && (el.classList.contains('warning-kind') || el.classList.contains('error-kind'))))()`;
     await wb.page.waitForFunction(coloured, undefined, { timeout: 30_000 });
+    // Its tooltip: the current / avg / peak table and the last minute's sparkline.
+    await wb.page.locator('.statusbar-item', { hasText: GAUGE_TEXT }).first().hover();
+    const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Perf Lens resources' }).first();
+    await hover.locator('th', { hasText: 'peak' }).waitFor({ timeout: 15_000 });
+    await wb.expectText(hover, /CPU, last minute:\s*[▁▂▃▄▅▆▇█]+/, 10_000);
+    await wb.expectText(hover, /Processes\s*2/, 10_000);
   });
 
   it('clicking the gauge opens the resource view, whose charts have data points', async () => {

@@ -88,16 +88,15 @@ export class ResourceGauge implements vscode.Disposable {
     this.visible = true;
   }
 
+  /** One notification per threshold per session; thresholds crossed on the same tick share one. */
   private notifyCrossings(s: GaugeState): void {
-    for (const alert of s.alerts) {
-      const key = `${s.sessionId}:${alert.metric}`;
-      if (this.notified.has(key)) continue;
-      this.notified.add(key);
-      const open = 'Open Resource View';
-      void vscode.window.showWarningMessage(`Perf Lens: ${s.name}: ${alert.message}.`, open).then((choice) => {
-        if (choice === open) this.openView(s.sessionId);
-      });
-    }
+    const fresh = s.alerts.filter((a) => !this.notified.has(`${s.sessionId}:${a.metric}`));
+    if (fresh.length === 0) return;
+    for (const a of fresh) this.notified.add(`${s.sessionId}:${a.metric}`);
+    const open = 'Open Resource View';
+    void vscode.window.showWarningMessage(`Perf Lens: ${s.name}: ${fresh.map((a) => a.message).join('; ')}.`, open).then((choice) => {
+      if (choice === open) this.openView(s.sessionId);
+    });
   }
 
   /**

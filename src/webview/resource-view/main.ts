@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The resource view's script (runs in the webview, bundled with uPlot: no remote content). It
  * shows what the extension posts (src/protocol/webview.ts) and keeps its own small state

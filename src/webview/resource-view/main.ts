@@ -9,7 +9,8 @@ import './resource-view.css';
 import { GAUGE_ROWS, type GaugeSample, type GaugeState } from '../../model/gauge';
 import type { ResourceHistoryResult } from '../../protocol/lsp';
 import type { FromWebview, ResourceSourceItem, ResourceViewState, ToWebview } from '../../protocol/webview';
-import { buildCharts, processesOf, type ChartData } from './charts';
+import { buildCharts, processesOf, type ChartData, type ChartId } from './charts';
+import { appendSample, mergeCrossed } from './live';
 
 interface VsCodeApi {
   postMessage(msg: FromWebview): void;
@@ -23,6 +24,10 @@ let state: ResourceViewState = vscode.getState() ?? { sessionId: null, paused: f
 let history: ResourceHistoryResult | null = null;
 let samples: GaugeSample[] = [];
 const plots = new Map<string, uPlot>();
+/** The latest data of each chart: the marker plugin reads it on every redraw, so avg/peak follow each tick. */
+const latest = new Map<ChartId, ChartData>();
+/** The lines each plot was built with (uPlot's series are fixed at creation). */
+const plotLines = new Map<ChartId, string>();
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -46,10 +51,12 @@ function slotColour(slot: number): string {
 /* ------------------------------ charts ------------------------------ */
 
 /** Dashed avg and peak lines with labels, drawn over the plot (uPlot draw hook). */
-function markers(chart: ChartData): uPlot.Plugin {
+function markers(id: ChartId): uPlot.Plugin {
   return {
     hooks: {
       draw: [(u: uPlot) => {
+        const chart = latest.get(id);
+        if (!chart) return;
         const ctx = u.ctx;
         const lines: [string, number | null][] = [['avg', chart.avg], ['peak', chart.peak]];
         ctx.save();
@@ -108,7 +115,7 @@ function plotOptions(chart: ChartData, width: number): uPlot.Options {
         value: (_u: uPlot, v: number | null) => (v === null ? '-' : `${formatValue(v)} ${chart.unit}`),
       })),
     ],
-    plugins: [markers(chart)],
+    plugins: [markers(chart.id)],
   };
 }
 
@@ -127,17 +134,20 @@ function renderCharts(rebuild: boolean): void {
       root.append(box);
     }
     box.querySelector('h2')!.textContent = `${chart.title} (${chart.unit})`;
-    box.setAttribute('aria-label', `${chart.title} over time, ${chart.series.length} lines, ${chart.points} points`);
+    const marks = [['avg', chart.avg], ['peak', chart.peak]].filter(([, v]) => v !== null).map(([l, v]) => `${l} ${formatValue(v as number)}${chart.markerUnit}`);
+    box.setAttribute('aria-label', [`${chart.title} over time`, `${chart.series.length} lines`, `${chart.points} points`, ...marks].join(', '));
     box.dataset.points = String(chart.points);
+    latest.set(chart.id, chart);
     let plot = plots.get(chart.id);
     const data = chart.columns as uPlot.AlignedData;
-    if (plot && !rebuild && plot.series.length === chart.series.length + 1) {
-      // Markers are drawn from the chart data captured by the plugin: rebuild when they moved.
-      plot.setData(data);
+    const lines = chart.series.map((s) => `${s.label}${s.dashed ? ' dashed' : ''}`).join('|');
+    if (plot && !rebuild && plotLines.get(chart.id) === lines) {
+      plot.setData(data); // redraws, markers included
     } else {
       plot?.destroy();
       plot = new uPlot(plotOptions(chart, chartWidth(box)), data, box);
       plots.set(chart.id, plot);
+      plotLines.set(chart.id, lines);
     }
   }
 }
@@ -198,13 +208,11 @@ function showHistory(h: ResourceHistoryResult, sources: ResourceSourceItem[]): v
 
 function addSample(sample: GaugeSample, s: GaugeState): void {
   if (!history || state.paused || s.sessionId !== history.sessionId) return;
-  const newProcess = sample.processes.some((p) => !processesOf(samples).includes(p.pid));
-  samples.push(sample);
-  if (samples.length > history.capacity) samples.splice(0, samples.length - history.capacity);
-  history = { ...history, avg: s.avg, peak: s.peak, sampleCount: s.sampleCount, note: s.note };
+  if (!appendSample(samples, sample, history.capacity)) return;
+  history = { ...history, avg: s.avg, peak: s.peak, sampleCount: s.sampleCount, note: s.note, crossed: mergeCrossed(history.crossed, s.alerts) };
   renderHeader(null);
   renderSummary(sample, s.avg, s.peak);
-  renderCharts(newProcess || samples.length % 10 === 0); // markers follow avg/peak every 10 ticks
+  renderCharts(false); // rebuilds a chart only when its lines changed (a process came or went)
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { GaugeHistory, treeSample, type ProcessGaugeSample } from '../../src/model/gauge';
-import { buildCharts, processesOf } from '../../src/webview/resource-view/charts';
+import { avgLabelBelow, buildCharts, processesOf } from '../../src/webview/resource-view/charts';
 
 const MiB = 2 ** 20;
 const proc = (pid: number, cpuPercent: number, rssMiB: number, heapMiB: number, delay = 1, elu = 0.5): ProcessGaugeSample =>
@@ -44,6 +44,12 @@ describe('resource view charts', () => {
     assert.deepEqual(elu.columns.slice(1), [[50, 50, null], [null, 10, 50]]);
     assert.equal(elu.peak, 50);
     assert.equal(elu.markerUnit, '%');
+  });
+
+  it('the avg label goes under its line only when it would overlap the peak label', () => {
+    assert.equal(avgLabelBelow(20, 60, 15), false);
+    assert.equal(avgLabelBelow(20, 30, 15), true);
+    assert.equal(avgLabelBelow(20, 20, 15), true); // avg = peak (a flat line)
   });
 
   it('an empty history gives empty charts without markers', () => {

@@ -109,3 +109,12 @@ export function buildCharts(samples: readonly GaugeSample[], avg: GaugeFigures |
 function round(v: number): number {
   return Math.round(v * 100) / 100;
 }
+
+/**
+ * Whether the avg marker's label goes under its line: the peak's label sits over the peak line,
+ * so an avg line less than a label's height below it would put the two labels on top of each
+ * other. Canvas y grows downwards (the avg line is at or under the peak line).
+ */
+export function avgLabelBelow(peakY: number, avgY: number, labelHeight: number): boolean {
+  return avgY - peakY < labelHeight;
+}

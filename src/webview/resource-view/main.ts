@@ -9,7 +9,7 @@ import './resource-view.css';
 import { GAUGE_ROWS, type GaugeSample, type GaugeState } from '../../model/gauge';
 import type { ResourceHistoryResult } from '../../protocol/lsp';
 import type { FromWebview, ResourceSourceItem, ResourceViewState, ToWebview } from '../../protocol/webview';
-import { buildCharts, processesOf, type ChartData, type ChartId } from './charts';
+import { avgLabelBelow, buildCharts, processesOf, type ChartData, type ChartId } from './charts';
 import { appendSample, mergeCrossed } from './live';
 
 interface VsCodeApi {
@@ -58,23 +58,45 @@ function markers(id: ChartId): uPlot.Plugin {
         const chart = latest.get(id);
         if (!chart) return;
         const ctx = u.ctx;
-        const lines: [string, number | null][] = [['avg', chart.avg], ['peak', chart.peak]];
+        const dpr = devicePixelRatio;
+        const fontPx = Math.round(11 * dpr);
+        const inPlot = (v: number | null): number | null => {
+          const y = v === null ? NaN : u.valToPos(v, 'y', true);
+          return Number.isFinite(y) && y >= u.bbox.top && y <= u.bbox.top + u.bbox.height ? y : null;
+        };
+        const peakY = inPlot(chart.peak);
+        const avgY = inPlot(chart.avg);
+        const marks = [
+          { label: 'peak', value: chart.peak, y: peakY, below: false },
+          // Too close to the peak: the avg label goes under its line, not over the peak's.
+          { label: 'avg', value: chart.avg, y: avgY, below: peakY !== null && avgY !== null && avgLabelBelow(peakY, avgY, fontPx + 4 * dpr) },
+        ];
         ctx.save();
-        ctx.font = `${Math.round(11 * devicePixelRatio)}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
-        ctx.fillStyle = ctx.strokeStyle = cssVar('--vscode-descriptionForeground', '#999');
-        ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+        ctx.font = `${fontPx}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
         ctx.textAlign = 'left'; // uPlot leaves the axes' alignment on the context
-        ctx.textBaseline = 'bottom';
-        ctx.lineWidth = devicePixelRatio;
-        for (const [label, value] of lines) {
-          if (value === null) continue;
-          const y = u.valToPos(value, 'y', true);
-          if (!Number.isFinite(y) || y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+        ctx.textBaseline = 'middle';
+        ctx.lineWidth = dpr;
+        const ink = cssVar('--vscode-descriptionForeground', '#999');
+        const paper = cssVar('--vscode-editor-background', 'transparent');
+        for (const m of marks) {
+          if (m.y === null || m.value === null) continue;
+          ctx.strokeStyle = ink;
+          ctx.setLineDash([4 * dpr, 4 * dpr]);
           ctx.beginPath();
-          ctx.moveTo(u.bbox.left, y);
-          ctx.lineTo(u.bbox.left + u.bbox.width, y);
+          ctx.moveTo(u.bbox.left, m.y);
+          ctx.lineTo(u.bbox.left + u.bbox.width, m.y);
           ctx.stroke();
-          ctx.fillText(`${label} ${formatValue(value)}${chart.markerUnit}`, u.bbox.left + 4 * devicePixelRatio, y - 2 * devicePixelRatio);
+          // The label on a patch of background, so lines under it do not make it unreadable.
+          const text = `${m.label} ${formatValue(m.value)}${chart.markerUnit}`;
+          const x = u.bbox.left + 4 * dpr;
+          const h = fontPx + 2 * dpr;
+          const mid = m.below ? m.y + 1 * dpr + h / 2 : m.y - 1 * dpr - h / 2;
+          ctx.globalAlpha = 0.85;
+          ctx.fillStyle = paper;
+          ctx.fillRect(x - 2 * dpr, mid - h / 2, ctx.measureText(text).width + 4 * dpr, h);
+          ctx.globalAlpha = 1;
+          ctx.fillStyle = ink;
+          ctx.fillText(text, x, mid);
         }
         ctx.restore();
       }],
@@ -82,10 +104,21 @@ function markers(id: ChartId): uPlot.Plugin {
   };
 }
 
+/** Like the summary table: whole numbers from 10 up (96%, not 96.04%), more digits for small values. */
 function formatValue(v: number): string {
-  if (Number.isInteger(v) || Math.abs(v) >= 100) return v.toFixed(0);
-  return Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  if (Number.isInteger(v) || Math.abs(v) >= 10) return v.toFixed(0);
+  return Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(2);
 }
+
+/** The series' newest value (what the legend shows while the pointer is off the chart). */
+function lastValue(column: ArrayLike<number | null | undefined>): number | null {
+  for (let i = column.length - 1; i >= 0; i--) if (column[i] != null) return column[i]!;
+  return null;
+}
+
+/** Time axis steps in seconds: whole seconds at least (samples come once a second, not every 500 ms). */
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const clock = uPlot.fmtDate('{h}:{mm}:{ss}{aa}'); // like the time axis
 
 const CHART_HEIGHT = 170;
 
@@ -103,16 +136,23 @@ function plotOptions(chart: ChartData, width: number): uPlot.Options {
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
-    axes: [axisStyle, { ...axisStyle, size: 56, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
+    axes: [{ ...axisStyle, incrs: TIME_STEPS }, { ...axisStyle, size: 56, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
     series: [
-      {},
+      { value: (u: uPlot, v: number | null, _sidx: number, idx: number | null) => {
+        const at = idx === null ? lastValue(u.data[0]) : v;
+        return at === null ? '-' : clock(new Date(at * 1000));
+      } },
       ...chart.series.map((s) => ({
         label: s.label,
         stroke: slotColour(s.slot),
         width: s.slot === 0 ? 2 : 1.5,
         dash: s.dashed ? [5, 4] : undefined,
         spanGaps: false,
-        value: (_u: uPlot, v: number | null) => (v === null ? '-' : `${formatValue(v)} ${chart.unit}`),
+        // Off the chart (no cursor index) the legend shows each line's newest value.
+        value: (u: uPlot, v: number | null, sidx: number, idx: number | null) => {
+          const shown = idx === null ? lastValue(u.data[sidx]) : v;
+          return shown === null ? '-' : `${formatValue(shown)}${chart.markerUnit}`;
+        },
       })),
     ],
     plugins: [markers(chart.id)],

@@ -36,7 +36,9 @@ describe('Resource view of a saved run in the VS Code workbench', function () {
     await wb.runCommand('Perf Lens: Show Resource View');
     // Nothing live: a quick pick of saved runs, unless the server already selected one.
     const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Perf Lens Resources' });
-    const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+    // (By its title: right after the click the palette's own row may still be on screen.)
+    const pick = wb.page.locator('.quick-input-widget', { has: wb.page.locator('.quick-input-title', { hasText: 'resources of which saved run' }) })
+      .locator('.quick-input-list .monaco-list-row').first();
     await tab.or(pick).first().waitFor({ timeout: 30_000 });
     if (await pick.isVisible()) await pick.click();
     await tab.waitFor({ timeout: 30_000 });
@@ -83,5 +85,26 @@ describe('Resource view of a saved run in the VS Code workbench', function () {
     if (dark !== (await foreground())) throw new Error(`after the change the total's line ${dark} is not the foreground ${await foreground()}`);
     const points = Number(await view(wb).locator('#chart-cpu').getAttribute('data-points'));
     if (!(points > 0)) throw new Error(`the rebuilt chart has ${points} points`);
+  });
+
+  it('with nothing in memory (Perf Lens: Clear), Show Resource View asks which saved run and shows the one picked', async () => {
+    const wb = workbench();
+    const shown = await view(wb).locator('#title').innerText();
+    await wb.runCommand('Perf Lens: Clear');
+    await wb.runCommand('Perf Lens: Show Resource View');
+    const quickPick = wb.page.locator('.quick-input-widget', { has: wb.page.locator('.quick-input-title', { hasText: 'resources of which saved run' }) });
+    const rows = quickPick.locator('.quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 30_000 });
+    // Another run than the one shown, when there is one (a clean clone may have saved only one).
+    const ids = (await rows.locator('.label-name').allInnerTexts()).map((t) => t.trim());
+    if (!ids.every((i) => /^\d{4}-\d\d-\d\dT/.test(i))) throw new Error(`the pick lists ${ids.join(', ')}: not saved run ids`);
+    const index = Math.max(0, ids.findIndex((i) => `run ${i}` !== shown));
+    const id = ids[index];
+    await rows.nth(index).click();
+    // The open panel switches to it.
+    await wb.expectText(view(wb).locator('#title'), `run ${id}`, 30_000);
+    await wb.expectText(view(wb).locator('#state'), 'saved run', 10_000);
+    const points = Number(await view(wb).locator('#chart-memory').getAttribute('data-points'));
+    if (!(points > 0)) throw new Error(`the picked run's memory chart has ${points} points`);
   });
 });

@@ -106,9 +106,13 @@ export class ResourcePanel implements vscode.Disposable {
   }
 
   private async sendHistory(sessionId: string | undefined): Promise<void> {
-    const history = await this.insight.request<P.ResourceHistoryResult>(P.ResourceHistory, { sessionId } satisfies P.ResourceHistoryParams);
+    // Both at once: a live tick posted between the two answers would arrive before the history.
+    const [history, sources] = await Promise.all([
+      this.insight.request<P.ResourceHistoryResult>(P.ResourceHistory, { sessionId } satisfies P.ResourceHistoryParams),
+      this.sources(),
+    ]);
     this.shown = history.sessionId;
-    this.post({ type: 'history', history, sources: await this.sources() });
+    this.post({ type: 'history', history, sources });
   }
 
   /** Sessions and loaded runs, then saved runs not loaded yet. */

@@ -509,7 +509,7 @@ export class InsightServer {
     if (!monitor) return;
     monitor.stop();
     this.monitors.delete(session.id);
-    if (monitor.history.count > 0) report.resources.gauge = monitor.history.data();
+    withGauge(report, monitor);
     void this.connection.sendNotification(P.ResourcesChanged, monitor.state('ended') satisfies P.ResourcesChangedParams);
   }
 
@@ -554,12 +554,14 @@ export class InsightServer {
     for (const s of [...this.sources.values()]) {
       if (!(s instanceof LiveSession)) continue;
       // Data of sessions still running when the editor closes is saved, not lost.
-      if (!s.hasData()) continue;
-      const report = s.report();
-      const gauge = this.monitors.get(s.id)?.history;
-      if (gauge && gauge.count > 0) report.resources.gauge = gauge.data();
-      this.saveRun(report);
+      if (s.hasData()) this.saveRun(withGauge(s.report(), this.monitors.get(s.id)));
       await s.close();
     }
   }
+}
+
+/** The report with the session's gauge history in it (when the gauge sampled anything). */
+function withGauge(report: Report, monitor: ResourceMonitor | undefined): Report {
+  if (monitor && monitor.history.count > 0) report.resources.gauge = monitor.history.data();
+  return report;
 }

@@ -189,6 +189,18 @@ describe('insight server over LSP (real server process, real program)', function
     assert.equal(list.automatic, true);
   });
 
+  it('at shutdown removes the private socket of every live session, measured or not', async () => {
+    client = TestClient.start();
+    await client.initialize(workspace);
+    const idle = await client.request<P.StartSessionResult>('perfLens/startSession', { name: 'nothing ran' });
+    const measured = await client.request<P.StartSessionResult>('perfLens/startSession', { name: 'primes' });
+    assert.equal((await runNode(PRIMES, measured.env)).code, 0);
+    for (const s of [idle, measured]) assert.ok(fs.existsSync(s.socketPath));
+    await client.stop();
+    client = undefined;
+    for (const s of [idle, measured]) assert.equal(fs.existsSync(path.dirname(s.socketPath)), false, `${s.socketPath} left behind`);
+  });
+
   it('keeps the data of a killed program, says so, and keeps sessions apart', async () => {
     client = TestClient.start();
     await client.initialize(workspace);

@@ -355,17 +355,41 @@ function round(v: number, decimals = 2): number {
 }
 
 
-/** The fields of a runtime resource sample the gauge needs (ResourceSampleReport has them all). */
-export interface RuntimeSampleLike {
-  at: number;
-  pid: number;
-  threadId: number;
+/** One thread's figures from its runtime's latest sample (a ResourceSampleReport has them all). */
+export interface ThreadFigures {
   rss: number;
   heapUsed: number;
   cpuPercent: number;
   eventLoopDelayP99Ms: number;
   eventLoopUtilization: number;
   activeHandles: number;
+}
+
+/** A runtime resource sample as the report keeps it. */
+export interface RuntimeSampleLike extends ThreadFigures {
+  at: number;
+  pid: number;
+  threadId: number;
+}
+
+/**
+ * One process from its threads' runtime figures, main thread first: CPU and RSS are process-wide
+ * (process.cpuUsage and memoryUsage see the whole process from any thread), so the main thread's;
+ * heaps and handles are per thread, so summed; delay and utilisation are the worst thread's.
+ */
+export function processFromThreads(pid: number, threads: readonly ThreadFigures[]): ProcessGaugeSample {
+  const main = threads[0] as ThreadFigures | undefined;
+  const p: ProcessGaugeSample = {
+    pid, cpuPercent: main?.cpuPercent ?? 0, rss: main?.rss ?? 0, heapUsed: 0, eventLoopDelayP99Ms: 0, eventLoopUtilization: 0, activeHandles: 0,
+    source: 'runtime',
+  };
+  for (const t of threads) {
+    p.heapUsed += t.heapUsed;
+    p.activeHandles += t.activeHandles;
+    p.eventLoopDelayP99Ms = Math.max(p.eventLoopDelayP99Ms, t.eventLoopDelayP99Ms);
+    p.eventLoopUtilization = Math.max(p.eventLoopUtilization, t.eventLoopUtilization);
+  }
+  return p;
 }
 
 /**
@@ -386,18 +410,7 @@ export function historyFromRuntimeSamples(samples: readonly RuntimeSampleLike[],
   for (const tick of [...ticks.keys()].sort((a, b) => a - b)) {
     const processes: ProcessGaugeSample[] = [];
     for (const [pid, threads] of ticks.get(tick)!) {
-      const all = [...threads.values()];
-      const main = threads.get(0) ?? all[0];
-      processes.push({
-        pid,
-        cpuPercent: main.cpuPercent,
-        rss: main.rss,
-        heapUsed: all.reduce((a, t) => a + t.heapUsed, 0),
-        eventLoopDelayP99Ms: Math.max(...all.map((t) => t.eventLoopDelayP99Ms)),
-        eventLoopUtilization: Math.max(...all.map((t) => t.eventLoopUtilization)),
-        activeHandles: all.reduce((a, t) => a + t.activeHandles, 0),
-        source: 'runtime',
-      });
+      processes.push(processFromThreads(pid, [...threads.values()].sort((a, b) => a.threadId - b.threadId)));
     }
     history.push(treeSample(tick + intervalMs, processes));
   }

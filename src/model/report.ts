@@ -607,6 +607,11 @@ export class ReportBuilder {
     conn.memoSizes.set(key, nonNegative(m.size));
   }
 
+  /** The newest resource sample a connection sent (CPU% derived), if any: the gauge's runtime figures. */
+  latestResources(connectionId: string | number): ResourceSampleReport | undefined {
+    return this.connections.get(connectionId)?.resources?.last();
+  }
+
   private acceptSample(conn: Connection, pid: number, s: ResourceSample): void {
     if (!s || typeof s !== 'object') return;
     const sample: ResourceSampleReport = { ...s, pid, threadId: conn.hello?.threadId ?? 0, cpuPercent: cpuPercent(s) };

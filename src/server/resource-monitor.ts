@@ -6,14 +6,14 @@
  * and RSS instead (said once in the note), and is not asked again: no error loop.
  * The timer runs only while processes run, and stop() clears it for good.
  */
-import { GaugeHistory, treeSample, type GaugeState, type GaugeThresholds, type ProcessGaugeSample } from '../model/gauge';
-import type { ResourceSample } from '../protocol/runtime';
+import { GaugeHistory, processFromThreads, treeSample, type GaugeState, type GaugeThresholds, type ProcessGaugeSample, type ThreadFigures } from '../model/gauge';
 import { PROCESS_GONE, readProcessUsage, type ProcessUsage } from './process-usage';
 
 /** A measured process that is still connected, with the latest runtime sample of each of its threads. */
 export interface RunningProcess {
   pid: number;
-  samples: ResourceSample[];
+  /** Main thread first. */
+  samples: ThreadFigures[];
 }
 
 export interface MonitoredSession {
@@ -127,32 +127,9 @@ export class ResourceMonitor {
 
 /** One process at one tick: OS figures when there are, the runtime's own otherwise. */
 function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number } | undefined, firstOsReading: boolean): ProcessGaugeSample {
-  const main = p.samples[0] as ResourceSample | undefined; // the main thread's, when it has one
-  let heapUsed = 0;
-  let delay = 0;
-  let utilisation = 0;
-  let handles = 0;
-  for (const s of p.samples) {
-    heapUsed += s.heapUsed;
-    delay = Math.max(delay, s.eventLoopDelayP99Ms);
-    utilisation = Math.max(utilisation, s.eventLoopUtilization);
-    handles += s.activeHandles;
-  }
-  return {
-    pid: p.pid,
-    // A first OS reading says 0% whatever the process does: the runtime's own figure is better then.
-    cpuPercent: os && !(firstOsReading && main) ? os.cpuPercent : main ? runtimeCpuPercent(main) : 0,
-    rss: os ? os.rss : (main?.rss ?? 0),
-    heapUsed,
-    eventLoopDelayP99Ms: delay,
-    eventLoopUtilization: utilisation,
-    activeHandles: handles,
-    source: os ? 'pidusage' : 'runtime',
-  };
-}
-
-/** process.cpuUsage() covers the whole process, from any thread. */
-function runtimeCpuPercent(s: ResourceSample): number {
-  const us = Math.max(0, s.cpuUserUs) + Math.max(0, s.cpuSystemUs);
-  return s.intervalMs > 0 ? (us / 1000 / s.intervalMs) * 100 : 0;
+  const runtime = processFromThreads(p.pid, p.samples);
+  if (!os) return runtime;
+  // A first OS reading says 0% whatever the process does: the runtime's own figure is better then.
+  const cpuPercent = firstOsReading && p.samples.length > 0 ? runtime.cpuPercent : os.cpuPercent;
+  return { ...runtime, cpuPercent, rss: os.rss, source: 'pidusage' };
 }

@@ -4,8 +4,8 @@
  */
 import * as crypto from 'crypto';
 import { Collector, type CollectorConnection } from '../collector/collector';
-import { ReportBuilder, type FunctionReport, type Report } from '../model/report';
-import type { Mode, ResourceSample, RuntimeMessage } from '../protocol/runtime';
+import { ReportBuilder, type FunctionReport, type Report, type ResourceSampleReport } from '../model/report';
+import type { Mode, RuntimeMessage } from '../protocol/runtime';
 import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';
 
 export interface Source {
@@ -93,8 +93,6 @@ export interface LiveSessionEvents {
 
 interface ProcessState extends ProcessInfo {
   connId: number;
-  /** The runtime's latest resource sample on this connection (for the gauge). */
-  lastSample?: ResourceSample;
 }
 
 export interface LiveSessionOptions {
@@ -168,7 +166,7 @@ export class LiveSession implements Source {
   }
 
   /** Connected processes (main thread first) with the latest runtime sample of each thread, for the gauge. */
-  runningProcesses(): { pid: number; samples: ResourceSample[] }[] {
+  runningProcesses(): { pid: number; samples: ResourceSampleReport[] }[] {
     const byPid = new Map<number, ProcessState[]>();
     for (const p of this.processes.values()) {
       if (p.state !== 'running') continue;
@@ -178,7 +176,7 @@ export class LiveSession implements Source {
     }
     return [...byPid].map(([pid, threads]) => ({
       pid,
-      samples: threads.sort((a, b) => a.threadId - b.threadId).flatMap((t) => (t.lastSample ? [t.lastSample] : [])),
+      samples: threads.sort((a, b) => a.threadId - b.threadId).flatMap((t) => this.builder.latestResources(t.connId) ?? []),
     }));
   }
 
@@ -214,7 +212,7 @@ export class LiveSession implements Source {
       name: this.name,
       state: this.state,
       startedAt: new Date(this.startedAt).toISOString(),
-      processes: [...this.processes.values()].map(({ connId: _c, lastSample: _s, ...p }) => p),
+      processes: [...this.processes.values()].map(({ connId: _c, ...p }) => p),
       functions: this.functionCount,
       runFile: null,
     };
@@ -318,12 +316,6 @@ export class LiveSession implements Source {
           for (let i = 0; i < touchedAt.length; i++) if (touchedAt[i] === seq) touched.add(this.fileOfSlot[i]);
           this.events.onData(this, touched, at);
         }
-        break;
-      }
-      case 'resources': {
-        const p = this.processes.get(conn.id);
-        const last = Array.isArray(msg.samples) ? msg.samples[msg.samples.length - 1] : undefined;
-        if (p && last && typeof last === 'object') p.lastSample = last;
         break;
       }
       case 'bye': {

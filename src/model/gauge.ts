@@ -140,7 +140,7 @@ export class GaugeHistory {
   private readonly sums = {} as Record<keyof GaugeFigures, number>;
   private readonly peaks = {} as Record<keyof GaugeFigures, number>;
   private readonly firstRss = new Map<number, number>();
-  private readonly crossed = new Map<GaugeMetric, GaugeAlert>();
+  private crossed: GaugeAlert[] = [];
   note: string | null = null;
 
   constructor(
@@ -175,12 +175,9 @@ export class GaugeHistory {
       if (sample[f] > this.peaks[f]) this.peaks[f] = sample[f];
     }
     for (const p of sample.processes) if (!this.firstRss.has(p.pid) && p.rss > 0) this.firstRss.set(p.pid, p.rss);
-    const fresh: GaugeAlert[] = [];
-    for (const a of this.alerts(sample)) {
-      const before = this.crossed.get(a.metric);
-      if (!before) fresh.push(a);
-      if (!before || (before.level === 'warning' && a.level === 'error')) this.crossed.set(a.metric, a);
-    }
+    const alerts = this.alerts(sample);
+    const fresh = alerts.filter((a) => !this.crossed.some((c) => c.metric === a.metric));
+    this.crossed = mergeCrossed(this.crossed, alerts);
     return fresh;
   }
 
@@ -247,10 +244,25 @@ export class GaugeHistory {
       avg: this.avg(),
       peak: this.peak(),
       thresholds: { ...this.thresholds },
-      crossed: [...this.crossed.values()],
+      crossed: [...this.crossed],
       note: this.note,
     };
   }
+}
+
+/**
+ * Adds a tick's alerts to the thresholds crossed so far: the first crossing of each metric,
+ * replaced only by a worse level (a warning that becomes an error). The server's history and the
+ * resource view's live updates both use it, so both show the same list.
+ */
+export function mergeCrossed(crossed: readonly GaugeAlert[], alerts: readonly GaugeAlert[]): GaugeAlert[] {
+  const out = [...crossed];
+  for (const a of alerts) {
+    const i = out.findIndex((c) => c.metric === a.metric);
+    if (i < 0) out.push(a);
+    else if (out[i].level === 'warning' && a.level === 'error') out[i] = a;
+  }
+  return out;
 }
 
 export function worstLevel(alerts: readonly GaugeAlert[]): GaugeLevel {

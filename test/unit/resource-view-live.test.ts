@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
-import { GaugeHistory, treeSample, type GaugeAlert, type ProcessGaugeSample } from '../../src/model/gauge';
-import { appendSample, mergeCrossed } from '../../src/webview/resource-view/live';
+import { GaugeHistory, mergeCrossed, treeSample, type GaugeAlert, type ProcessGaugeSample } from '../../src/model/gauge';
+import { appendSample } from '../../src/webview/resource-view/live';
 
 const MiB = 2 ** 20;
 const proc = (pid: number, cpuPercent: number, rssMiB: number, delay = 1): ProcessGaugeSample =>

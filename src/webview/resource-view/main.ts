@@ -6,11 +6,11 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './resource-view.css';
-import { GAUGE_ROWS, type GaugeSample, type GaugeState } from '../../model/gauge';
+import { GAUGE_ROWS, mergeCrossed, type GaugeSample, type GaugeState } from '../../model/gauge';
 import type { ResourceHistoryResult } from '../../protocol/lsp';
 import type { FromWebview, ResourceSourceItem, ResourceViewState, ToWebview } from '../../protocol/webview';
 import { avgLabelBelow, buildCharts, processesOf, type ChartData, type ChartId } from './charts';
-import { appendSample, mergeCrossed } from './live';
+import { appendSample } from './live';
 
 interface VsCodeApi {
   postMessage(msg: FromWebview): void;

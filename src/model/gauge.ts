@@ -104,13 +104,6 @@ export interface GaugeHistoryData {
   note: string | null;
 }
 
-/** The summary fields of one sample. */
-export function figuresOf(s: GaugeSample): GaugeFigures {
-  const out = {} as GaugeFigures;
-  for (const f of GAUGE_FIGURES) out[f] = s[f];
-  return out;
-}
-
 /** Sums a tick's processes into the tree figures. */
 export function treeSample(at: number, processes: ProcessGaugeSample[]): GaugeSample {
   const s: GaugeSample = {
@@ -365,7 +358,6 @@ function round(v: number, decimals = 2): number {
   const f = 10 ** decimals;
   return Math.round(v * f) / f;
 }
-
 
 /** One thread's figures from its runtime's latest sample (a ResourceSampleReport has them all). */
 export interface ThreadFigures {

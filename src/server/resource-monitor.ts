@@ -28,8 +28,6 @@ export interface ResourceMonitorOptions {
   thresholds: GaugeThresholds;
   /** Called after each tick with the new state. */
   onTick(state: GaugeState): void;
-  /** Replaceable for tests of the fallback; defaults to pidusage. */
-  readUsage?: (pids: readonly number[], intervalMs: number) => Promise<Map<number, ProcessUsage>>;
 }
 
 /** Live timers of every monitor (the server reports it; tests check that none leak). */
@@ -50,10 +48,6 @@ export class ResourceMonitor {
 
   constructor(private readonly session: MonitoredSession, private readonly options: ResourceMonitorOptions) {
     this.history = new GaugeHistory(options.intervalMs, options.thresholds, options.history);
-  }
-
-  get running(): boolean {
-    return this.timer !== undefined;
   }
 
   /** Starts sampling if it is not running (a process connected). */
@@ -85,8 +79,8 @@ export class ResourceMonitor {
     liveTimers--;
   }
 
-  /** One sample of the tree; exported for the benchmark. */
-  async tick(): Promise<void> {
+  /** One sample of the tree. */
+  private async tick(): Promise<void> {
     if (this.ticking || this.stopped) return;
     const running = this.session.runningProcesses();
     if (running.length === 0) {
@@ -96,7 +90,7 @@ export class ResourceMonitor {
     this.ticking = true;
     try {
       const ask = running.map((p) => p.pid).filter((pid) => !this.unreadable.has(pid));
-      const usage = ask.length > 0 ? await (this.options.readUsage ?? readProcessUsage)(ask, this.options.intervalMs) : new Map<number, ProcessUsage>();
+      const usage = ask.length > 0 ? await readProcessUsage(ask, this.options.intervalMs) : new Map<number, ProcessUsage>();
       if (this.stopped) return;
       const processes: ProcessGaugeSample[] = [];
       for (const p of running) {

@@ -5,7 +5,7 @@
 // runs are interleaved and the minimum kept (the least disturbed run), because a 2-core machine is
 // noisy. Wall-clock medians are written to the JSON too.
 //
-//   node esbuild.js && node bench/overhead.js [--rounds 5] [--quick]
+//   node esbuild.js && node bench/overhead.js [--rounds 5] [--quick] [--only tiny,acorn,medium,memory]
 //
 // Rows: added ns per timed call in `full` mode (target <= 100), `adaptive` on a storm of tiny calls
 // (acorn parsing typescript.js with node_modules instrumented; target <= 1.5x, every call counted),
@@ -23,13 +23,17 @@ const preload = path.join(root, 'dist/runtime/preload.js');
 if (!fs.existsSync(preload)) throw new Error('dist/runtime/preload.js missing: run `node esbuild.js` first');
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const quick = process.argv.includes('--quick');
+// --only tiny,acorn,medium,memory: run only these workloads
+const only = arg('--only', 'tiny,acorn,medium,memory').split(',');
+const want = (w) => only.includes(w);
 const rounds = Number(arg('--rounds', quick ? 3 : 5));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-overhead-'));
 const bigFile = path.join(root, 'node_modules/typescript/lib/typescript.js');
 
 // ---- workloads (written to a temp dir: the runtime instruments them as user code) -------------
 const TINY_CALLS = quick ? 2e6 : 5e6;
-const MEDIUM_CALLS = quick ? 40000 : 100000;
+const MEDIUM_CALLS = quick ? 48000 : 120000;
+const MEDIUM_BATCHES = 6;
 const MANY_FNS = 5000;
 const files = {
   'tiny.js': `'use strict';
@@ -41,6 +45,8 @@ const s = loop(${TINY_CALLS});
 const ms = performance.now() - t0; const cu = process.cpuUsage(c0); const cpuMs = (cu.user + cu.system) / 1000;
 console.log(JSON.stringify({ ms, cpuMs, calls: ${TINY_CALLS}, s }));
 `,
+  // Measured in batches: the first ones include the JIT warming up the instrumentation (a one-off
+  // cost per process, reported apart); the steady state is the median of the later batches.
   'medium.js': `'use strict';
 function work(i) {
   let h = i;
@@ -49,10 +55,12 @@ function work(i) {
 }
 function loop(n) { let s = 0; for (let i = 0; i < n; i++) s ^= work(i); return s; }
 loop(2000);
+const batches = [];
 const c0 = process.cpuUsage(); const t0 = performance.now();
-const s = loop(${MEDIUM_CALLS});
+let s = 0;
+for (let b = 0; b < ${MEDIUM_BATCHES}; b++) { const tb = performance.now(); s ^= loop(${MEDIUM_CALLS / MEDIUM_BATCHES}); batches.push(performance.now() - tb); }
 const ms = performance.now() - t0; const cu = process.cpuUsage(c0); const cpuMs = (cu.user + cu.system) / 1000;
-console.log(JSON.stringify({ ms, cpuMs, calls: ${MEDIUM_CALLS}, perCallNs: ms * 1e6 / ${MEDIUM_CALLS}, s }));
+console.log(JSON.stringify({ ms, cpuMs, batches, calls: ${MEDIUM_CALLS}, perCallNs: ms * 1e6 / ${MEDIUM_CALLS}, s }));
 `,
   'many-fns.js': `'use strict';
 const fns = [${Array.from({ length: MANY_FNS }, (_, i) => `function f${i}(x) { return x + ${i}; }`).join(',\n')}];
@@ -154,44 +162,61 @@ async function measure(file, variants, extraArgs) {
   const V = (name, o = {}) => ({ name, ...o });
 
   // 1. full mode: added ns per timed call on a tiny function
-  const tiny = await measure('tiny.js', [V('bare'), V('full', { mode: 'full' }), V('count', { mode: 'count' }), V('adaptive', { mode: 'adaptive' })]);
-  const fullNs = ((tiny.full.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
-  const countNs = ((tiny.count.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
-  const adaptiveNs = ((tiny.adaptive.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
-  const tinyWire = tiny.full.runs[0].wire;
-  json.tiny = { bareMs: tiny.bare.ms, fullMs: tiny.full.ms, countMs: tiny.count.ms, adaptiveMs: tiny.adaptive.ms, fullNs, countNs, adaptiveNs, wire: tinyWire };
-  rows.push([`full: added ns per timed call (tiny fn, ${TINY_CALLS / 1e6}M calls)`, `${fullNs.toFixed(1)} ns`, '<= 100 ns', `bare ${tiny.bare.ms.toFixed(0)} ms, full ${tiny.full.ms.toFixed(0)} ms`]);
-  rows.push(['count: added ns per call', `${countNs.toFixed(1)} ns`, '-', `${tiny.count.ms.toFixed(0)} ms`]);
-  rows.push(['adaptive: added ns per call (tiny fn)', `${adaptiveNs.toFixed(1)} ns`, '-', `${tiny.adaptive.ms.toFixed(0)} ms`]);
+  if (want('tiny')) {
+    const tiny = await measure('tiny.js', [V('bare'), V('full', { mode: 'full' }), V('count', { mode: 'count' }), V('adaptive', { mode: 'adaptive' })]);
+    const fullNs = ((tiny.full.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
+    const countNs = ((tiny.count.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
+    const adaptiveNs = ((tiny.adaptive.ms - tiny.bare.ms) * 1e6) / TINY_CALLS;
+    const tinyWire = tiny.full.runs[0].wire;
+    json.tiny = { bareMs: tiny.bare.ms, fullMs: tiny.full.ms, countMs: tiny.count.ms, adaptiveMs: tiny.adaptive.ms, fullNs, countNs, adaptiveNs, wire: tinyWire };
+    rows.push([`full: added ns per timed call (tiny fn, ${TINY_CALLS / 1e6}M calls)`, `${fullNs.toFixed(1)} ns`, '<= 100 ns', `bare ${tiny.bare.ms.toFixed(0)} ms, full ${tiny.full.ms.toFixed(0)} ms`]);
+    rows.push(['wire bytes per call (tiny fn, full)', `${(tinyWire.bytes / tinyWire.calls).toFixed(4)} B`, '<= 1 B', '']);
+    rows.push(['count: added ns per call', `${countNs.toFixed(1)} ns`, '-', `${tiny.count.ms.toFixed(0)} ms`]);
+    rows.push(['adaptive: added ns per call (tiny fn)', `${adaptiveNs.toFixed(1)} ns`, '-', `${tiny.adaptive.ms.toFixed(0)} ms`]);
+  }
 
   // 2. adaptive on acorn parsing typescript.js with node_modules instrumented
-  const acorn = await measure('acorn.js', [V('bare'), V('adaptive', { mode: 'adaptive', nodeModules: true }), V('count', { mode: 'count', nodeModules: true }), V('cpu-prof', { cpuProf: true })]);
-  const aRatio = acorn.adaptive.ms / acorn.bare.ms;
-  const countedA = acorn.adaptive.runs.map((r) => r.wire.calls);
-  const countedC = acorn.count.runs.map((r) => r.wire.calls);
-  const allCounted = countedA.every((c) => c === countedC[0]) && countedC.every((c) => c === countedC[0]);
-  const aWire = acorn.adaptive.runs[0].wire;
-  json.acorn = { bareMs: acorn.bare.ms, adaptiveMs: acorn.adaptive.ms, countMs: acorn.count.ms, cpuProfMs: acorn['cpu-prof'].ms, ratio: aRatio, calls: countedC[0], allCounted, wire: aWire };
-  rows.push(['adaptive: acorn parsing typescript.js (9 MB), node_modules on', `${aRatio.toFixed(2)}x`, '<= 1.5x',
-    `bare ${acorn.bare.ms.toFixed(0)} ms, adaptive ${acorn.adaptive.ms.toFixed(0)} ms, ${(aWire.timed / aWire.calls * 100).toFixed(2)}% timed`]);
-  rows.push(['  same, count mode / node --cpu-prof', `${(acorn.count.ms / acorn.bare.ms).toFixed(2)}x / ${(acorn['cpu-prof'].ms / acorn.bare.ms).toFixed(2)}x`, '-', '']);
-  rows.push(['  every call counted (adaptive = count, all rounds)', allCounted ? 'yes' : 'NO', 'yes', `${countedC[0].toLocaleString('en')} calls`]);
-  rows.push(['wire bytes per call (acorn, adaptive)', `${(aWire.bytes / aWire.calls).toFixed(4)} B`, '<= 1 B', `${aWire.bytes} B for ${aWire.calls} calls`]);
-  rows.push(['wire bytes per call (tiny fn, full)', `${(tinyWire.bytes / tinyWire.calls).toFixed(4)} B`, '<= 1 B', '']);
+  if (want('acorn')) {
+    const acorn = await measure('acorn.js', [V('bare'), V('adaptive', { mode: 'adaptive', nodeModules: true }), V('count', { mode: 'count', nodeModules: true }), V('cpu-prof', { cpuProf: true })]);
+    const aRatio = acorn.adaptive.ms / acorn.bare.ms;
+    const countedA = acorn.adaptive.runs.map((r) => r.wire.calls);
+    const countedC = acorn.count.runs.map((r) => r.wire.calls);
+    const allCounted = countedA.every((c) => c === countedC[0]) && countedC.every((c) => c === countedC[0]);
+    const aWire = acorn.adaptive.runs[0].wire;
+    json.acorn = { bareMs: acorn.bare.ms, adaptiveMs: acorn.adaptive.ms, countMs: acorn.count.ms, cpuProfMs: acorn['cpu-prof'].ms, ratio: aRatio, calls: countedC[0], allCounted, wire: aWire };
+    rows.push(['adaptive: acorn parsing typescript.js (9 MB), node_modules on', `${aRatio.toFixed(2)}x`, '<= 1.5x',
+      `bare ${acorn.bare.ms.toFixed(0)} ms, adaptive ${acorn.adaptive.ms.toFixed(0)} ms, ${(aWire.timed / aWire.calls * 100).toFixed(2)}% timed`]);
+    rows.push(['  same, count mode / node --cpu-prof', `${(acorn.count.ms / acorn.bare.ms).toFixed(2)}x / ${(acorn['cpu-prof'].ms / acorn.bare.ms).toFixed(2)}x`, '-', '']);
+    rows.push(['  every call counted (adaptive = count, all rounds)', allCounted ? 'yes' : 'NO', 'yes', `${countedC[0].toLocaleString('en')} calls`]);
+    rows.push(['wire bytes per call (acorn, adaptive)', `${(aWire.bytes / aWire.calls).toFixed(4)} B`, '<= 1 B', `${aWire.bytes} B for ${aWire.calls} calls`]);
+  }
 
-  // 3. functions of >= 2 us
-  const medium = await measure('medium.js', [V('bare'), V('adaptive', { mode: 'adaptive' }), V('full', { mode: 'full' })]);
-  const perCall = medium.bare.runs[0].perCallNs;
-  const mRatio = medium.adaptive.ms / medium.bare.ms - 1;
-  const mFull = medium.full.ms / medium.bare.ms - 1;
-  json.medium = { bareMs: medium.bare.ms, adaptiveMs: medium.adaptive.ms, fullMs: medium.full.ms, perCallNs: perCall, overhead: mRatio, fullOverhead: mFull };
-  rows.push([`functions of ~${(perCall / 1000).toFixed(1)} us: adaptive overhead`, `${(mRatio * 100).toFixed(1)}%`, '<= 3%', `full mode ${(mFull * 100).toFixed(1)}%`]);
+  // 3. functions of >= 2 us: steady state (median over rounds of the batches after the first two,
+  // wall time of the main thread) and the one-off warm-up (the first two batches, over bare)
+  if (want('medium')) {
+    const medium = await measure('medium.js', [V('bare'), V('adaptive', { mode: 'adaptive' }), V('full', { mode: 'full' }), V('count', { mode: 'count' })]);
+    const perCall = medium.bare.runs[0].perCallNs;
+    const steady = (v) => median(medium[v].runs.flatMap((r) => r.batches.slice(2)));
+    const warm = (v) => median(medium[v].runs.map((r) => r.batches[0] + r.batches[1]));
+    const over = (v) => steady(v) / steady('bare') - 1;
+    const warmMs = (v) => warm(v) - warm('bare') - 2 * (steady(v) - steady('bare'));
+    json.medium = { bareMs: medium.bare.ms, adaptiveMs: medium.adaptive.ms, fullMs: medium.full.ms, perCallNs: perCall,
+      overhead: over('adaptive'), fullOverhead: over('full'), countOverhead: over('count'),
+      wholeSectionOverhead: medium.adaptive.ms / medium.bare.ms - 1, warmUpMs: warmMs('adaptive') };
+    const pct = (x) => `${(x * 100).toFixed(1)}%`;
+    rows.push([`functions of ~${(perCall / 1000).toFixed(1)} us: adaptive overhead, steady state`, pct(over('adaptive')), '<= 3%',
+      `full ${pct(over('full'))}, count ${pct(over('count'))}`]);
+    rows.push(['  same, whole section incl. warm-up (CPU time)', pct(json.medium.wholeSectionOverhead), '-',
+      `one-off JIT warm-up of the instrumentation ~${warmMs('adaptive').toFixed(1)} ms`]);
+  }
 
   // 4. memory per instrumented function (each called 3 times, so each has a histogram)
-  const mem = await measure('many.js', [V('bare'), V('full', { mode: 'full' })], ['--expose-gc']);
-  const bytesPerFn = (median(mem.full.runs.map((r) => r.bytes)) - median(mem.bare.runs.map((r) => r.bytes))) / MANY_FNS;
-  json.memory = { bytesPerFn };
-  rows.push(['memory per instrumented function (timed, with histogram)', `${(bytesPerFn / 1024).toFixed(2)} KiB`, '<= 5 KiB', `${MANY_FNS} functions`]);
+  if (want('memory')) {
+    const mem = await measure('many.js', [V('bare'), V('full', { mode: 'full' })], ['--expose-gc']);
+    const bytesPerFn = (median(mem.full.runs.map((r) => r.bytes)) - median(mem.bare.runs.map((r) => r.bytes))) / MANY_FNS;
+    json.memory = { bytesPerFn };
+    rows.push(['memory per instrumented function (timed, with histogram)', `${(bytesPerFn / 1024).toFixed(2)} KiB`, '<= 5 KiB', `${MANY_FNS} functions`]);
+  }
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['what', 'measured', 'target', 'notes'][i].length));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

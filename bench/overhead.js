@@ -90,6 +90,8 @@ for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(tmp
 
 // ---- a collector that counts bytes and calls ---------------------------------------------------
 function collector() {
+  // Sum of a delta column (protocol 2: absent = 0, a number = that value for all n functions).
+  const colSum = (c, n) => (c === undefined ? 0 : typeof c === 'number' ? c * n : c.reduce((a, v) => a + v, 0));
   const sock = path.join(tmp, `c${Math.random().toString(36).slice(2)}.sock`);
   const stats = { bytes: 0, calls: 0, timed: 0, fns: 0 };
   const server = net.createServer((s) => {
@@ -102,7 +104,7 @@ function collector() {
         const m = JSON.parse(buf.slice(0, i));
         buf = buf.slice(i + 1);
         if (m.type === 'functions') stats.fns += m.defs.length;
-        if (m.type === 'delta') for (const f of m.fns) { stats.calls += f.calls; stats.timed += f.timed; }
+        if (m.type === 'delta') { stats.calls += colSum(m.cols.calls, m.n); stats.timed += colSum(m.cols.timed, m.n); }
       }
     });
   });

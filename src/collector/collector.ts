@@ -54,7 +54,11 @@ export function helloProblem(msg: unknown, token: string): string | null {
   const m = msg as Partial<HelloMessage>;
   if (m.type !== 'hello') return `the first message is ${JSON.stringify(m.type)}, not "hello"`;
   if (typeof m.token !== 'string' || !timingSafeEqualStrings(m.token, token)) return 'wrong token';
-  if (m.protocol !== PROTOCOL_VERSION) return `protocol ${JSON.stringify(m.protocol)} is not supported (expected ${PROTOCOL_VERSION})`;
+  if (m.protocol !== PROTOCOL_VERSION) {
+    return `protocol ${JSON.stringify(m.protocol)} is not supported (expected ${PROTOCOL_VERSION}): the program loaded the runtime of `
+      + 'another Perf Lens version; start it with the runtime of this one (its dist/runtime/preload.js: rebuild with `node esbuild.js`, '
+      + 'or reload the editor after an update)';
+  }
   if (!Number.isInteger(m.pid) || (m.pid as number) <= 0) return 'hello without a valid pid';
   if (!Number.isInteger(m.threadId) || (m.threadId as number) < 0) return 'hello without a valid threadId';
   return null;

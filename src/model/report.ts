@@ -6,6 +6,7 @@ import type { GaugeHistoryData } from './gauge';
 import type {
   DeltaMessage,
   FunctionDef,
+  FunctionDelta,
   HelloMessage,
   MemoDelta,
   Mode,
@@ -13,6 +14,7 @@ import type {
   RuntimeMessage,
   SpanDelta,
 } from '../protocol/runtime';
+import { fillRow, readDelta } from '../collector/delta-columns';
 import { Histogram, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull, ratio } from './stats';
@@ -437,6 +439,8 @@ export class ReportBuilder {
   private readonly warningKeys = new Set<string>();
   private droppedWarnings = 0;
   private readonly maxWarnings: number;
+  /** Scratch row that each function of a delta is decoded into. */
+  private readonly row = {} as FunctionDelta;
 
   constructor(options: ReportBuilderOptions = {}) {
     const keep = options.maxResourceSamples ?? DEFAULT_HISTORY;
@@ -561,20 +565,29 @@ export class ReportBuilder {
   }
 
   private acceptDelta(conn: Connection, pid: number, msg: DeltaMessage): void {
-    for (const d of Array.isArray(msg.fns) ? msg.fns : []) {
-      let entry = d ? conn.entries.get(d.id) : undefined;
-      if (!entry) {
-        const def = d && conn.defs.get(d.id);
-        if (!def) {
-          this.warn(pid, `delta for unknown function id ${JSON.stringify(d?.id)} (protocol error in the runtime)`, null);
-          continue;
+    const v = readDelta(msg);
+    if (typeof v === 'string') {
+      this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
+    } else {
+      // One reused row: TimingAgg.add reads it and keeps nothing.
+      const row = this.row;
+      const entries = conn.entries;
+      for (let i = 0; i < v.n; i++) {
+        const id = v.ids[i];
+        let entry = entries.get(id);
+        if (!entry) {
+          const def = conn.defs.get(id);
+          if (!def) {
+            this.warn(pid, `delta for unknown function id ${JSON.stringify(id)} (protocol error in the runtime)`, null);
+            continue;
+          }
+          const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
+          entry = this.functions.get(key);
+          if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
+          entries.set(id, entry);
         }
-        const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
-        entry = this.functions.get(key);
-        if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
-        conn.entries.set(d.id, entry);
+        this.safeAdd(entry.agg, pid, fillRow(v, i, row), 'function', entry.def.name);
       }
-      this.safeAdd(entry.agg, pid, d, 'function', entry.def.name);
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
       if (!s || typeof s.name !== 'string') continue;

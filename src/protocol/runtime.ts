@@ -4,8 +4,9 @@
  * The runtime sends `hello` first; the collector drops the connection if the token is wrong or
  * `protocol` is not one it speaks. Timings are integer nanoseconds; times of day are epoch ms.
  * Never one message per call: the runtime aggregates and ships deltas (default every 100 ms).
+ * Version 2: a delta's functions travel as columns (`DeltaColumns`), not one object each.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Environment variables read by the runtime (set by the CLI or the extension). */
 export const ENV = {
@@ -76,7 +77,10 @@ export interface FunctionsMessage {
   defs: FunctionDef[];
 }
 
-/** What changed for one function since the previous delta. */
+/**
+ * What changed for one function since the previous delta: the recorder's cut. On the wire a delta
+ * carries its functions as `DeltaColumns`; collectors decode them back to these fields.
+ */
 export interface FunctionDelta {
   id: number;
   /** Every call is counted, whatever the mode. */
@@ -138,11 +142,55 @@ export interface MemoDelta {
   size: number;
 }
 
+/**
+ * One column of a delta: a number is that value for every function; an array has one value per
+ * function. An absent column is 0 for every function.
+ */
+export type DeltaColumn = number | number[];
+/** A column of an optional field: absent = no function has the field; `null` = this one has not. */
+export type OptionalDeltaColumn = number | (number | null)[];
+
+/**
+ * The functions of a delta, one column per field (parsing a few long arrays of small numbers is
+ * much cheaper than thousands of objects). Values are integer ns; most are sent as the difference
+ * to a related field, which is 0 in the common case (one call, fully timed, no instrumented callee,
+ * no recursion), so whole columns collapse to `0` or vanish:
+ *   id        = previous id + id (the first: -1 + id)            so ascending ids are all 1
+ *   maxNs     = totalNs - maxNs                                   min = max = total for one call
+ *   minNs     = maxNs - minNs
+ *   selfNs    = totalNs - selfNs         (the time in instrumented callees)
+ *   inclusiveNs = totalNs - inclusiveNs  (the time in recursive calls)
+ *   estTotalNs     = totalNs + estTotalNs                         equal when fully timed
+ *   estSelfNs      = (selfNs ?? 0) + estSelfNs
+ *   estInclusiveNs = (inclusiveNs ?? 0) + estInclusiveNs
+ * `hist` holds the functions' sparse histograms one after the other, `histLen[i]` numbers each
+ * ([bucket, count, ...]; within one function every bucket after the first is sent as the step
+ * from the previous bucket).
+ */
+export interface DeltaColumns {
+  id: DeltaColumn;
+  calls?: DeltaColumn;
+  errors?: DeltaColumn;
+  timed?: DeltaColumn;
+  totalNs?: DeltaColumn;
+  maxNs?: DeltaColumn;
+  minNs?: DeltaColumn;
+  selfNs?: OptionalDeltaColumn;
+  inclusiveNs?: OptionalDeltaColumn;
+  estTotalNs?: OptionalDeltaColumn;
+  estSelfNs?: OptionalDeltaColumn;
+  estInclusiveNs?: OptionalDeltaColumn;
+  histLen?: DeltaColumn;
+  hist?: number[];
+}
+
 export interface DeltaMessage {
   type: 'delta';
   /** Epoch ms when the delta was cut. */
   at: number;
-  fns: FunctionDelta[];
+  /** Number of functions in `cols`. */
+  n: number;
+  cols: DeltaColumns;
   spans?: SpanDelta[];
   memos?: MemoDelta[];
 }

@@ -4,6 +4,7 @@
  */
 import * as crypto from 'crypto';
 import { Collector, type CollectorConnection } from '../collector/collector';
+import { readDelta } from '../collector/delta-columns';
 import { ReportBuilder, type FunctionReport, type Report, type ResourceSampleReport } from '../model/report';
 import type { Mode, RuntimeMessage } from '../protocol/runtime';
 import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';
@@ -299,12 +300,14 @@ export class LiveSession implements Source {
         this.deltasReceived++;
         const at = Date.now();
         const slots = this.slotsByConn.get(conn.id);
-        if (!slots || !Array.isArray(msg.fns)) break;
+        const v = readDelta(msg);
+        if (!slots || typeof v === 'string') break;
         const seq = ++this.deltaSeq;
         const touchedAt = this.touchedAt;
+        const ids = v.ids;
         let any = false;
-        for (const d of msg.fns) {
-          const slot = d ? slots[d.id] : undefined;
+        for (let i = 0; i < ids.length; i++) {
+          const slot = slots[ids[i]];
           if (slot !== undefined) {
             touchedAt[slot] = seq;
             any = true;

@@ -4,7 +4,8 @@ import * as net from 'net';
 import * as path from 'path';
 import { Collector, type CollectorConnection } from '../../src/collector/collector';
 import { ReportBuilder } from '../../src/model/report';
-import { ENV, type HelloMessage, type RuntimeMessage } from '../../src/protocol/runtime';
+import { ENV, PROTOCOL_VERSION, type HelloMessage, type RuntimeMessage } from '../../src/protocol/runtime';
+import { wireDelta } from './wire-delta';
 
 interface Seen {
   messages: [number, RuntimeMessage][];
@@ -25,7 +26,7 @@ async function startCollector(extra: Partial<Parameters<typeof Collector.start>[
 
 function hello(token: string, pid = 4242, extra: Partial<HelloMessage> = {}): HelloMessage {
   return {
-    type: 'hello', protocol: 1, token, pid, ppid: 1, threadId: 0, argv: ['node', 'x.js'], execArgv: [],
+    type: 'hello', protocol: PROTOCOL_VERSION, token, pid, ppid: 1, threadId: 0, argv: ['node', 'x.js'], execArgv: [],
     cwd: '/tmp', node: process.version, mode: 'full', startedAt: Date.now(), ...extra,
   };
 }
@@ -104,6 +105,7 @@ describe('collector (real Unix socket / named pipe)', () => {
     ['a wrong token', (t: string) => line(hello(`${t.slice(0, -1)}${t.endsWith('0') ? '1' : '0'}`)), /wrong token/],
     ['a missing token', () => line({ ...hello(''), token: undefined }), /wrong token/],
     ['an unknown protocol version', (t: string) => line(hello(t, 1, { protocol: 99 })), /protocol 99 is not supported/],
+    ['a runtime of the previous protocol', (t: string) => line(hello(t, 1, { protocol: 1 })), /protocol 1 is not supported \(expected 2\): the program loaded the runtime of another Perf Lens version/],
     ['garbage instead of hello', () => 'GET / HTTP/1.1\r\n\r\n', /not a JSON object/],
     ['a non-hello first message', (t: string) => line({ type: 'delta', token: t, fns: [] }), /"delta", not "hello"/],
     ['a hello without pid', (t: string) => line({ ...hello(t), pid: 'x' }), /valid pid/],
@@ -206,7 +208,7 @@ describe('collector (real Unix socket / named pipe)', () => {
       s.end(
         line(hello(c.token, pid)) +
           line({ type: 'functions', defs: [{ id: 3, name: 'f', file: '/a.js', line: 2, column: 5, kind: 'sync' }] }) +
-          line({ type: 'delta', at: 1, fns: [{ id: 3, calls: pid, errors: 0, timed: pid, totalNs: pid * 100, minNs: 100, maxNs: 100, hist: [35, pid] }] }) +
+          line(wireDelta({ type: 'delta', at: 1, fns: [{ id: 3, calls: pid, errors: 0, timed: pid, totalNs: pid * 100, minNs: 100, maxNs: 100, hist: [35, pid] }] })) +
           line({ type: 'bye', reason: 'exit', exitCode: 0 }),
       );
     }

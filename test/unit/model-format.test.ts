@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import { Histogram } from '../../src/model/histogram';
 import { ReportBuilder, type Report } from '../../src/model/report';
 import { displayPath, formatBytes, formatDuration, formatReport, withSeparators } from '../../src/model/format';
+import { wireDelta } from './wire-delta';
 
 function report(): Report {
   const b = new ReportBuilder();
@@ -19,14 +20,14 @@ function report(): Report {
   });
   const h = new Histogram();
   for (let i = 0; i < 100; i++) h.record(1500);
-  b.accept(1, {
+  b.accept(1, wireDelta({
     type: 'delta', at: 1,
     fns: [
       { id: 0, calls: 199_998, errors: 0, timed: 100, totalNs: h.sum, minNs: 1500, maxNs: 1500, hist: h.toSparse() },
       { id: 1, calls: 1, errors: 0, timed: 1, totalNs: 250_000_000, minNs: 250_000_000, maxNs: 250_000_000, hist: [bucketOf(250_000_000), 1] },
       { id: 2, calls: 3, errors: 0, timed: 3, totalNs: 30, minNs: 10, maxNs: 10, hist: [10, 3] },
     ],
-  });
+  }));
   b.accept(1, { type: 'warning', message: 'could not transform', file: '/work/app/bad.js' });
   return b.build({ command: ['node', 'main.js'], cwd: '/work/app', startedAt: 0, wallMs: 500, exitCode: 0, node: 'v20', pid: 10, mode: 'adaptive' });
 }

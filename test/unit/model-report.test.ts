@@ -8,6 +8,7 @@ import { ReportBuilder, type Report, type RunInput } from '../../src/model/repor
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
 import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
 import { mean, quantile, stddev, variance, nsToMs } from '../../src/model/stats';
+import { wireDelta } from './wire-delta';
 
 const schemaPath = path.resolve(__dirname, '../../schema/report.schema.json');
 
@@ -53,8 +54,8 @@ describe('model/report', () => {
     const b = new ReportBuilder();
     b.accept('c1', hello(100));
     b.accept('c1', { type: 'functions', defs: [{ id: 0, name: 'slow', file: '/app/a.js', line: 1, column: 1, kind: 'async' }] });
-    b.accept('c1', { type: 'delta', at: 1, fns: [{ id: 0, calls: 1, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [], estTotalNs: 0 }] });
-    b.accept('c1', { type: 'delta', at: 2, fns: [delta(0, [350e6], { calls: 0, estTotalNs: 350e6 })] });
+    b.accept('c1', wireDelta({ type: 'delta', at: 1, fns: [{ id: 0, calls: 1, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [], estTotalNs: 0 }] }));
+    b.accept('c1', wireDelta({ type: 'delta', at: 2, fns: [delta(0, [350e6], { calls: 0, estTotalNs: 350e6 })] }));
     const report = b.build(RUN);
     const f = report.functions[0];
     assert.equal(f.calls, 1);
@@ -70,8 +71,8 @@ describe('model/report', () => {
     b.accept('c1', hello(100));
     b.accept('c1', { type: 'functions', defs: [{ id: 0, name: 'tiny', file: '/app/a.js', line: 1, column: 1, kind: 'sync' }] });
     // 256 cold calls fully timed at 1 µs, then 64,000 calls of which 1,000 timed (1 in 64) at 100 ns.
-    b.accept('c1', { type: 'delta', at: 1, fns: [delta(0, new Array<number>(256).fill(1000), { estTotalNs: 256_000 })] });
-    b.accept('c1', { type: 'delta', at: 2, fns: [delta(0, new Array<number>(1000).fill(100), { calls: 64_000, estTotalNs: 64 * 1000 * 100 })] });
+    b.accept('c1', wireDelta({ type: 'delta', at: 1, fns: [delta(0, new Array<number>(256).fill(1000), { estTotalNs: 256_000 })] }));
+    b.accept('c1', wireDelta({ type: 'delta', at: 2, fns: [delta(0, new Array<number>(1000).fill(100), { calls: 64_000, estTotalNs: 64 * 1000 * 100 })] }));
     const f = b.build(RUN).functions[0];
     assert.equal(f.calls, 64_256);
     assert.ok(Math.abs(f.totalMs - (0.256 + 6.4)) < 1e-9, `estimated total ${f.totalMs} ms`);
@@ -89,9 +90,9 @@ describe('model/report', () => {
       ],
     });
     // fib: 3 nested calls of 40, 20, 10 ms: the per-call sum is 70 ms, the run spent 40 ms in it.
-    b.accept(1, { type: 'delta', at: 1, fns: [delta(0, [10e6, 20e6, 40e6], { inclusiveNs: 40e6 }), delta(1, [50e6], { inclusiveNs: 50e6 }), delta(2, [30e6, 30e6])] });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10e6, 20e6, 40e6], { inclusiveNs: 40e6 }), delta(1, [50e6], { inclusiveNs: 50e6 }), delta(2, [30e6, 30e6])] }));
     // sampled later: 1 timed call weighted by 4 (outermost), from 4 calls.
-    b.accept(1, { type: 'delta', at: 2, fns: [delta(0, [5e6], { calls: 4, estTotalNs: 20e6, inclusiveNs: 5e6, estInclusiveNs: 20e6 })] });
+    b.accept(1, wireDelta({ type: 'delta', at: 2, fns: [delta(0, [5e6], { calls: 4, estTotalNs: 20e6, inclusiveNs: 5e6, estInclusiveNs: 20e6 })] }));
     const r = b.build(RUN);
     assertValid(r);
     const [flat, fib, job] = [r.functions.find((f) => f.name === 'flat')!, r.functions.find((f) => f.name === 'fib')!, r.functions.find((f) => f.name === 'job')!];
@@ -111,12 +112,12 @@ describe('model/report', () => {
     const b1 = [2_000_000, 3000];
     b.accept('c1', hello(100));
     b.accept('c1', { type: 'functions', defs: [def] });
-    b.accept('c1', { type: 'delta', at: 1, fns: [delta(0, a1)] });
+    b.accept('c1', wireDelta({ type: 'delta', at: 1, fns: [delta(0, a1)] }));
     b.accept('c2', hello(200, 0, 100));
     // Same function, different local id in the other process.
     b.accept('c2', { type: 'functions', defs: [{ ...def, id: 7 }] });
-    b.accept('c2', { type: 'delta', at: 2, fns: [delta(7, b1, { errors: 1 })] });
-    b.accept('c1', { type: 'delta', at: 3, fns: [delta(0, a2)] });
+    b.accept('c2', wireDelta({ type: 'delta', at: 2, fns: [delta(7, b1, { errors: 1 })] }));
+    b.accept('c1', wireDelta({ type: 'delta', at: 3, fns: [delta(0, a2)] }));
     b.accept('c1', { type: 'bye', reason: 'exit', exitCode: 0 });
     b.close('c1');
     b.close('c2');
@@ -156,7 +157,7 @@ describe('model/report', () => {
         { id: 3, name: 'never', file: '/app/b.js', line: 9, column: 1, kind: 'sync' },
       ],
     });
-    b.accept(1, { type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000]), delta(2, [300, 300])] });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000]), delta(2, [300, 300])] }));
     const r = b.build(RUN);
     assertValid(r);
     assert.deepEqual(r.functions.map((f) => `${f.name}@${f.column}`), ['f@20', 'g@1', 'f@1']);
@@ -167,7 +168,7 @@ describe('model/report', () => {
     const b = new ReportBuilder();
     b.accept(1, hello(100));
     b.accept(1, { type: 'functions', defs: [{ id: 0, name: 's', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'c', file: '/a.js', line: 2, column: 1, kind: 'sync' }] });
-    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [100, 300]), calls: 128, selfNs: 200 }, { id: 1, calls: 42, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, [100, 300]), calls: 128, selfNs: 200 }, { id: 1, calls: 42, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] }));
     const r = b.build(RUN);
     assertValid(r);
     const s = r.functions.find((f) => f.name === 's')!;
@@ -191,12 +192,12 @@ describe('model/report', () => {
     b.accept(1, hello(100));
     b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'hot', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'w', file: '/a.js', line: 5, column: 1, kind: 'sync' }] });
     // Delta 1: 10 cold calls of 1000 ns, all timed. Delta 2: 1000 calls, 10 timed at 100 ns.
-    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, Array<number>(10).fill(1000)), selfNs: 5000 }] });
-    b.accept(1, { type: 'delta', at: 2, fns: [{ ...delta(0, Array<number>(10).fill(100)), calls: 1000, selfNs: 500 }] });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, Array<number>(10).fill(1000)), selfNs: 5000 }] }));
+    b.accept(1, wireDelta({ type: 'delta', at: 2, fns: [{ ...delta(0, Array<number>(10).fill(100)), calls: 1000, selfNs: 500 }] }));
     // Delta 3: 500 calls, none timed: costed at the overall mean (11000 ns / 20).
-    b.accept(1, { type: 'delta', at: 3, fns: [{ id: 0, calls: 500, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] });
+    b.accept(1, wireDelta({ type: 'delta', at: 3, fns: [{ id: 0, calls: 500, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] }));
     // A delta that carries the runtime's weighted estimate.
-    b.accept(1, { type: 'delta', at: 4, fns: [{ ...delta(1, [100, 100, 5000]), calls: 300, estTotalNs: 40_000, estSelfNs: 30_000, selfNs: 4000 }] });
+    b.accept(1, wireDelta({ type: 'delta', at: 4, fns: [{ ...delta(1, [100, 100, 5000]), calls: 300, estTotalNs: 40_000, estSelfNs: 30_000, selfNs: 4000 }] }));
     const r = b.build(RUN);
     assertValid(r);
     const hot = r.functions.find((f) => f.name === 'hot')!;
@@ -218,9 +219,9 @@ describe('model/report', () => {
     b.accept('main', { type: 'resources', samples: [sample(1, 100, 50_000), sample(2, 300, 100_000)] });
     b.accept('worker', { type: 'resources', samples: [sample(3, 200, 0), sample(4, 250, 0)] });
     const span = { ...delta(0, [1e6, 3e6]), name: 'load' } as const;
-    b.accept('main', { type: 'delta', at: 1, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 8, misses: 2, evictions: 0, size: 2 }] });
-    b.accept('worker', { type: 'delta', at: 2, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 1, misses: 1, evictions: 1, size: 5 }] });
-    b.accept('main', { type: 'delta', at: 3, fns: [], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 0, misses: 0, evictions: 0, size: 4 }] });
+    b.accept('main', wireDelta({ type: 'delta', at: 1, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 8, misses: 2, evictions: 0, size: 2 }] }));
+    b.accept('worker', wireDelta({ type: 'delta', at: 2, fns: [], spans: [span], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 1, misses: 1, evictions: 1, size: 5 }] }));
+    b.accept('main', wireDelta({ type: 'delta', at: 3, fns: [], memos: [{ name: 'fib', file: '/a.js', line: 3, hits: 0, misses: 0, evictions: 0, size: 4 }] }));
     b.accept('main', { type: 'warning', message: 'could not transform /app/x.js', file: '/app/x.js' });
     b.accept('worker', { type: 'warning', message: 'perf-lens: could not transform /app/x.js', file: '/app/x.js' });
     const r = b.build(RUN);
@@ -241,19 +242,28 @@ describe('model/report', () => {
 
   it('never throws on malformed runtime input: it becomes a warning', () => {
     const b = new ReportBuilder();
-    b.accept(1, { type: 'delta', at: 0, fns: [delta(0, [1])] }); // before hello: ignored
+    b.accept(1, wireDelta({ type: 'delta', at: 0, fns: [delta(0, [1])] })); // before hello: ignored
     b.accept(1, hello(100));
     b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'f', file: '/a.js', line: 1, column: 1, kind: 'sync' }] });
-    b.accept(1, { type: 'delta', at: 1, fns: [delta(99, [1])] });
-    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 7] }] });
-    b.accept(1, { type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 1e9, 1] }] });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(99, [1])] }));
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 1e9, 1] }] }));
+    // Columns that do not fit together drop the whole delta.
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 3, hist: [5, 1, 7] } });
+    b.accept(1, { type: 'delta', at: 1, n: 2, cols: { id: [1], calls: 1 } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: ['1'] as never } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 2, hist: [5, 1, 6, 1] } });
+    b.accept(1, { type: 'delta', at: 1, n: -1 } as never);
     b.accept(1, { type: 'nonsense' } as never);
     const r = b.build(RUN);
     assertValid(r);
-    assert.deepEqual(r.warnings.map((w) => w.message.replace(/:.*/, '')), [
+    assert.deepEqual(r.warnings.map((w) => w.message.replace(/: histogram .*/, '')), [
       'delta for unknown function id 99 (protocol error in the runtime)',
       'malformed delta for function f',
-      'malformed delta for function f',
+      'malformed delta (bad column histLen; protocol error in the runtime)',
+      'malformed delta (bad column id; protocol error in the runtime)',
+      'malformed delta (bad column calls; protocol error in the runtime)',
+      'malformed delta (hist holds 4 numbers, histLen says 2; protocol error in the runtime)',
+      'malformed delta (bad function count -1; protocol error in the runtime)',
       'unknown runtime message type "nonsense"',
     ]);
     assert.equal(r.functions.length, 0, 'the rejected deltas were not half-applied');
@@ -272,7 +282,7 @@ describe('model/report', () => {
       const b = new ReportBuilder();
       b.accept(1, hello(100));
       b.accept(1, { type: 'functions', defs: [0, 1, 2, 3].map((id) => ({ id, name: `f${id}`, file: '/a.js', line: id + 1, column: 1, kind: 'sync' as const })) });
-      b.accept(1, { type: 'delta', at: 1, fns: [0, 1, 2, 3].map((id) => delta(id, [1000 * (4 - id)])) });
+      b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [0, 1, 2, 3].map((id) => delta(id, [1000 * (4 - id)])) }));
       return JSON.parse(JSON.stringify(b.build(RUN))) as Record<string, unknown>;
     }
     type Loose = { schemaVersion?: unknown; run: Record<string, unknown>; functions: (Record<string, unknown> & { histogram: Record<string, unknown> })[] };

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { functionDeltas } from '../../src/collector/delta-columns';
 import { injectEnv, type RuntimeEnvOptions } from '../../src/runtime/inject';
 import type { DeltaMessage, FunctionDef, HelloMessage, RuntimeMessage } from '../../src/protocol/runtime';
 
@@ -44,7 +45,7 @@ export class Connection {
     const byId = new Map(this.defs().map((d) => [d.id, d]));
     const out = new Map<string, FunctionTotals>();
     for (const d of this.deltas()) {
-      for (const f of d.fns) {
+      for (const f of functionDeltas(d)) {
         const def = byId.get(f.id);
         if (!def) throw new Error(`delta for undefined function id ${f.id}`);
         const t = out.get(def.name) ?? { calls: 0, errors: 0, timed: 0, totalNs: 0, selfNs: 0, inclusiveNs: 0, estInclusiveNs: 0, def };

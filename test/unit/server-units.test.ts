@@ -10,6 +10,7 @@ import { DEFAULT_LENS_FORMAT, parseSettings } from '../../src/server/config';
 import { hoverMarkdown, lensText, textHistogram } from '../../src/server/lens-text';
 import { RefreshThrottle, type Timers } from '../../src/server/refresh';
 import { RunHistory, isRunId, runIdFor, runsToPrune } from '../../src/server/run-history';
+import { wireDelta } from './wire-delta';
 
 /** A function report built the real way: runtime messages through a ReportBuilder. */
 function measured(durationsNs: number[], opts: { calls?: number; name?: string; errors?: number } = {}): FunctionReport {
@@ -18,7 +19,7 @@ function measured(durationsNs: number[], opts: { calls?: number; name?: string; 
   b.accept(1, { type: 'functions', defs: [{ id: 1, name: opts.name ?? 'work', file: '/w/a.js', line: 3, column: 1, kind: 'sync' }] });
   const hist = new Map<number, number>();
   for (const d of durationsNs) hist.set(bucketIndex(d), (hist.get(bucketIndex(d)) ?? 0) + 1);
-  b.accept(1, {
+  b.accept(1, wireDelta({
     type: 'delta',
     at: 0,
     fns: [{
@@ -31,7 +32,7 @@ function measured(durationsNs: number[], opts: { calls?: number; name?: string; 
       maxNs: durationsNs.length ? Math.max(...durationsNs) : 0,
       hist: [...hist.entries()].sort((x, y) => x[0] - y[0]).flat(),
     }],
-  });
+  }));
   return b.functionReports()[0];
 }
 

@@ -4,8 +4,9 @@
  */
 import * as path from 'path';
 import { isMainThread, threadId } from 'worker_threads';
-import { ENV, PROTOCOL_VERSION, type HelloMessage, type RuntimeMessage } from '../../protocol/runtime';
+import { ENV, PROTOCOL_VERSION, type DeltaMessage, type HelloMessage, type RuntimeMessage } from '../../protocol/runtime';
 import { RUNTIME_GLOBAL_KEY, type RuntimeGlobal } from './abi';
+import { encodeDeltaColumns } from './delta-encoder';
 import type { RuntimeConfig } from './config';
 import { installExitHooks } from './exit';
 import { instrumentSource } from './instrument';
@@ -86,7 +87,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
     let out = '';
     if (defs.length > 0) out += line({ type: 'functions', defs });
     if (fns.length > 0 || spans.length > 0 || memos.length > 0) {
-      const delta: RuntimeMessage = { type: 'delta', at: Date.now(), fns };
+      const delta: DeltaMessage = { type: 'delta', at: Date.now(), n: fns.length, cols: encodeDeltaColumns(fns) };
       if (spans.length > 0) delta.spans = spans;
       if (memos.length > 0) delta.memos = memos;
       out += line(delta);

@@ -1,0 +1,85 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { functionDeltas, readDelta } from '../../src/collector/delta-columns';
+import { ReportBuilder } from '../../src/model/report';
+import type { DeltaMessage, FunctionDelta, RuntimeMessage } from '../../src/protocol/runtime';
+import { encodeDeltaColumns } from '../../src/runtime/node/delta-encoder';
+import { Recorder } from '../../src/runtime/node/recorder';
+import { runScenario, scenarioReport, SCENARIO_MODES, type ScenarioCut } from './delta-scenario';
+
+/** The report the builder made of the scenario before deltas became columns (protocol 1, one object per function). */
+const GOLDEN = path.resolve(__dirname, '../fixtures/protocol/scenario-report.json');
+
+const cutsOf = (): ScenarioCut[][] => SCENARIO_MODES.map((mode) => runScenario((m, now) => new Recorder({ mode: m, sampleEvery: 8, now }), mode));
+
+/** What the runtime sends for a cut, through JSON as on the wire. */
+function onTheWire(fns: FunctionDelta[], at = 1): DeltaMessage {
+  return JSON.parse(JSON.stringify({ type: 'delta', at, n: fns.length, cols: encodeDeltaColumns(fns) })) as DeltaMessage;
+}
+
+describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
+  it('every recorder cut of every mode decodes to exactly the functions it holds', () => {
+    let n = 0;
+    for (const cuts of cutsOf()) {
+      for (const cut of cuts) {
+        assert.deepEqual(functionDeltas(onTheWire(cut.fns)), cut.fns, `${cut.mode} cut`);
+        n += cut.fns.length;
+      }
+    }
+    assert.ok(n > 200, `${n} function deltas checked`);
+  });
+
+  it('the report built from the columns is the one protocol 1 gave (golden file of the old builder)', () => {
+    const report = scenarioReport<RuntimeMessage>(new ReportBuilder(), cutsOf(), (c, at) => {
+      const msg = onTheWire(c.fns, at);
+      if (c.spans.length > 0) msg.spans = c.spans;
+      if (c.memos.length > 0) msg.memos = c.memos;
+      return msg;
+    });
+    assert.equal(`${JSON.stringify(report, null, 1)}\n`, fs.readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('common values collapse: one call, fully timed, no callee, no recursion leaves a few numbers per function', () => {
+    const fns: FunctionDelta[] = [10, 11, 12].map((id) => ({
+      id, calls: 1, errors: 0, timed: 1, totalNs: 1000 + id, minNs: 1000 + id, maxNs: 1000 + id, hist: [200, 1],
+      selfNs: 1000 + id, inclusiveNs: 1000 + id, estTotalNs: 1000 + id, estSelfNs: 1000 + id, estInclusiveNs: 1000 + id,
+    }));
+    const msg = onTheWire(fns);
+    assert.deepEqual(msg.cols, {
+      id: [11, 1, 1], calls: 1, timed: 1, totalNs: [1010, 1011, 1012], selfNs: 0, inclusiveNs: 0,
+      estTotalNs: 0, estSelfNs: 0, estInclusiveNs: 0, histLen: 2, hist: [200, 1, 200, 1, 200, 1],
+    });
+    assert.deepEqual(functionDeltas(msg), fns);
+  });
+
+  it('absent optional fields stay absent; histogram buckets travel as steps', () => {
+    const fns: FunctionDelta[] = [
+      { id: 0, calls: 5, errors: 1, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] },
+      { id: 7, calls: 3, errors: 0, timed: 3, totalNs: 900, minNs: 100, maxNs: 500, hist: [100, 1, 290, 1, 364, 1], estTotalNs: 900 },
+    ];
+    const msg = onTheWire(fns);
+    assert.deepEqual(msg.cols.estTotalNs, [null, 0]);
+    assert.equal(msg.cols.selfNs, undefined);
+    assert.deepEqual(msg.cols.hist, [100, 1, 190, 1, 74, 1]);
+    assert.deepEqual(functionDeltas(msg), fns);
+  });
+
+  it('an empty delta (spans or memos only) has no functions', () => {
+    const msg = onTheWire([]);
+    assert.equal(msg.n, 0);
+    assert.deepEqual(functionDeltas(msg), []);
+  });
+
+  it('is decoded once per message, and malformed columns are named', () => {
+    const msg = onTheWire([{ id: 3, calls: 1, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }]);
+    assert.equal(readDelta(msg), readDelta(msg));
+    const bad = (cols: object, n = 1): unknown => readDelta({ type: 'delta', at: 0, n, cols } as DeltaMessage);
+    assert.equal(bad({ id: [1, 1] }), 'bad column id');
+    assert.equal(bad({ id: 0 }), 'bad column id', 'ids start at 0: the first step is at least 1');
+    assert.equal(bad({ id: 1, timed: [null] }), 'bad column timed', 'null only in optional columns');
+    assert.equal(bad({ id: 1, selfNs: [null] }) !== null && typeof bad({ id: 1, selfNs: [null] }), 'object');
+    assert.equal(bad({ id: 1, histLen: 2 }), 'hist holds 0 numbers, histLen says 2');
+    assert.equal(bad({ id: 1 }, 1.5), 'bad function count 1.5');
+  });
+});

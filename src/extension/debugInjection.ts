@@ -36,6 +36,8 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   private readonly attached = new Map<string, string>();
   /** Attach sessions whose measured process is still being looked up (a stop may come first). */
   private readonly linking = new Map<string, Promise<void>>();
+  /** Server sessions whose debug session the user stopped (Stop/Restart): its processes are killed, not crashed. */
+  private readonly stoppedByUser = new Set<string>();
   private warnedAsyncStacks = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -198,9 +200,26 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     }
   }
 
-  /** Tells the runtime when the debugger stopped the program, so the pause is not timed. */
+  /**
+   * Did the user stop this server session's debug session? VS Code asks the adapter to terminate or
+   * disconnect before js-debug kills the program, so this is known before the processes' ends reach
+   * the server (which can only see a connection that dropped).
+   */
+  wasStoppedByUser(serverSessionId: string): boolean {
+    return this.stoppedByUser.has(serverSessionId);
+  }
+
+  /**
+   * Tells the runtime when the debugger stopped the program, so the pause is not timed; notes a
+   * Stop by the user (a terminate/disconnect request while the program runs).
+   */
   private tracker(session: vscode.DebugSession): vscode.DebugAdapterTracker | undefined {
     return {
+      onWillReceiveMessage: (message: { type?: string; command?: string }) => {
+        if (message.type !== 'request' || (message.command !== 'terminate' && message.command !== 'disconnect')) return;
+        const id = this.serverSessionOf(session);
+        if (id && !this.attached.has(session.id)) this.stoppedByUser.add(id);
+      },
       onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
         if (message.type !== 'event' || message.event !== 'stopped') return;
         void this.onStopped(session, message.body?.threadId);

@@ -23,18 +23,22 @@ export interface PerfLensApi {
 export function activate(context: vscode.ExtensionContext): PerfLensApi {
   const output = vscode.window.createOutputChannel('Perf Lens');
   const insight = new InsightClient(context, output);
+  const debugInjection = new PerfLensDebugInjection(insight);
   context.subscriptions.push(
     output,
     { dispose: () => void insight.dispose() },
-    new PerfLensDebugInjection(insight),
+    debugInjection,
     vscode.commands.registerCommand(RUN_CURRENT_FILE_COMMAND, () => runCurrentFile(context.extensionPath, insight.attachFile)),
   );
   registerCommands(context, insight);
   context.subscriptions.push(insight.onSessionChanged((change) => {
-    // Lenses show the numbers; these say what happened to the processes behind them.
-    // A stopped debug session looks like a crash to the server: no pop-up for that, only for a
-    // rejected connection (a process that could not report).
-    if (change.kind === 'runSaved' || change.kind === 'processCrashed') vscode.window.setStatusBarMessage(`$(pulse) ${change.message}`, 8_000);
+    // Lenses show the numbers; these say what happened to the processes behind them. No pop-up
+    // but for a rejected connection (a process that could not report). The server sees a debug
+    // session the user stopped as processes whose connection dropped: say what really happened.
+    if (change.kind === 'processCrashed' && change.sessionId !== null && debugInjection.wasStoppedByUser(change.sessionId)) {
+      const who = change.pid !== undefined ? `process ${change.pid}` : 'the program';
+      vscode.window.setStatusBarMessage(`$(pulse) Perf Lens: ${who} stopped from the debugger; the data received so far is kept`, 8_000);
+    } else if (change.kind === 'runSaved' || change.kind === 'processCrashed') vscode.window.setStatusBarMessage(`$(pulse) ${change.message}`, 8_000);
     else if (change.kind === 'connectionRejected') void vscode.window.showWarningMessage(change.message);
   }));
   const terminals = new TerminalMeasuring(context, insight);

@@ -48,6 +48,25 @@ describe('Perf Lens in the VS Code workbench', function () {
     await wb.waitUntilNotDebugging();
   });
 
+  it('Stop in the debugger: the status bar says the program was stopped (not that it crashed)', async () => {
+    const wb = workbench();
+    await wb.openFromExplorer('resources.js');
+    await wb.runCommand('Debug: Select and Start Debugging');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Resources example (resources.js)' }).first().click();
+    // The resource gauge shows once the measured program runs and reports.
+    await wb.page.locator('.statusbar-item', { hasText: /% CPU · / }).first().waitFor({ timeout: 60_000 });
+    await wb.runCommand('Debug: Stop');
+    await wb.expectText(wb.page.locator('.statusbar-item'), /stopped from the debugger; the data received so far is kept/, 30_000);
+    const said = await wb.page.locator('.statusbar-item', { hasText: /Perf Lens: / }).allInnerTexts();
+    if (said.some((t) => /ended abruptly/.test(t))) throw new Error(`a Stop was reported as a crash: ${JSON.stringify(said)}`);
+    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }); // session over
+    await wb.waitUntilNotDebugging();
+    // Nothing runs any more: the gauge (shown only while measured processes run) is gone.
+    await wb.page.locator('.statusbar-item', { hasText: /% CPU · / }).first().waitFor({ state: 'detached', timeout: 30_000 });
+    // The example also crosses the gauge's thresholds: clear their toasts for the next checks.
+    wb.restoreAfterScreenshot(() => wb.runCommand('Notifications: Clear All Notifications'));
+  });
+
   it('F5 on main.js shows live timings as a CodeLens over isPrime', async () => {
     const wb = workbench();
     await wb.runCommand('Perf Lens: Clear'); // forget earlier runs: the lens must come from this launch

@@ -180,6 +180,23 @@ describe('Attach the debugger to a measured process', function () {
     assert.ok(after.function.maxMs !== null && after.function.maxMs < 1_000, `max of slow() is ${after.function.maxMs} ms: the 2 s pause was counted`);
   });
 
+  it('without an argument it opens a quick pick of the measured processes; accepting it attaches to the picked one', async () => {
+    const { process: measured, session } = await startMeasured();
+    const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === `Attach to ${measured.pid} (Perf Lens)` && !s.parentSession, `the attach session for pid ${measured.pid}`);
+    const command = Promise.resolve(vscode.commands.executeCommand<{ pid: number; sessionId: string; started: boolean } | undefined>('perfLens.attachToProcess'));
+    let settled = false;
+    void command.finally(() => { settled = true; });
+    // The picker opens asynchronously (after the server lists the sessions): accept its selected
+    // (first) item until the command returns; accepting with no picker open does nothing.
+    await waitFor('the command to return after its quick pick is accepted', async () => {
+      if (!settled) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return settled ? true : undefined;
+    }, 30_000);
+    assert.deepEqual(await command, { pid: measured.pid, sessionId: session.id, started: true });
+    const debug = await started;
+    assert.equal(debug.configuration.request, 'attach');
+  });
+
   it('without an argument and no measured process running, it says so and starts nothing', async () => {
     const running = (await select(null)).sessions.filter((s) => s.state === 'live' && s.processes.some((p) => p.state === 'running'));
     assert.deepEqual(running.map((s) => s.name), [], 'precondition: no measured process runs (else the picker would open)');

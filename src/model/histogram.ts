@@ -49,6 +49,18 @@ function checkIndex(i: number): void {
   }
 }
 
+/** Throws a RangeError unless `sparse` is [bucketIndex, count, ...] with valid indexes and non-negative integer counts. */
+export function checkSparse(sparse: readonly number[]): void {
+  const n = sparse.length;
+  if (n % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
+  for (let k = 0; k < n; k += 2) {
+    const i = sparse[k];
+    if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
+    const c = sparse[k + 1];
+    if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
+  }
+}
+
 /** Width in ns of bucket i (1 for the exact buckets). */
 export function bucketWidth(i: number): number {
   checkIndex(i);
@@ -136,15 +148,9 @@ export class Histogram {
    * exact sum is given.
    */
   addSparseExact(sparse: readonly number[], sum: number | undefined, min: number | undefined, max: number | undefined): void {
-    const n = sparse.length;
-    if (n % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
     // Validate everything first so a bad pair never leaves the histogram half-updated.
-    for (let k = 0; k < n; k += 2) {
-      const i = sparse[k];
-      if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
-      const c = sparse[k + 1];
-      if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
-    }
+    checkSparse(sparse);
+    const n = sparse.length;
     const counts = this.counts;
     let added = 0;
     let lowest = BUCKET_COUNT;

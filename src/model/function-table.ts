@@ -3,8 +3,9 @@
  * per figure, indexed by a slot the report builder gives each function (struct of arrays). A
  * 5,000-function delta then updates a few long arrays in id order instead of three or four small
  * heap objects per function (aggregate, histogram, counts array), which made the merge
- * memory-bound. Histogram counts live in one shared array, each function owning a range of
- * buckets that grows when a duration falls outside it; a delta's few (bucket, count) pairs first
+ * memory-bound. Histogram counts live in one shared array of pages (one page = the 32 buckets of
+ * one power of two, allocated when a function first has a duration there, never moved); a
+ * delta's few (bucket, count) pairs first
  * go to a small per-function cache laid out next to the other functions' (PENDING distinct buckets
  * with their counts; when full, the one with the smallest count moves to the counts), and the
  * cache is emptied into the counts when read, so the counts (megabytes for 5,000 functions, one
@@ -15,7 +16,7 @@
  * histogram.ts do, in the same order, so a function measured by one connection gets the same
  * floating-point sums as before.
  */
-import { BUCKET_COUNT, bucketLowerBound, bucketUpperBound, checkSparse } from './histogram';
+import { BUCKET_COUNT, SUB_BUCKETS, SUB_BUCKET_BITS, bucketLowerBound, bucketUpperBound, checkSparse } from './histogram';
 
 /** The fields of one function delta the table reads (a decoded row; absent optionals undefined). */
 export interface RowLike {
@@ -33,6 +34,8 @@ export interface RowLike {
   hist: readonly number[];
 }
 
+/** Pages per function: one per power of two of the bucket scheme. */
+const GROUPS = Math.ceil(BUCKET_COUNT / SUB_BUCKETS);
 /** Distinct histogram buckets buffered per function. */
 const PENDING = 8;
 /** A pending count must fit a Uint32Array entry (larger ones, never seen in 100 ms, go straight to the counts). */
@@ -89,17 +92,14 @@ export class FunctionTable {
   private hSum = new Float64Array(0);
   private hMin = new Float64Array(0);
   private hMax = new Float64Array(0);
-  private hOff = new Int32Array(0);
-  private hLo = new Int32Array(0);
-  private hLen = new Int32Array(0);
+  /** GROUPS entries per slot: 1 + the page holding that power of two's counts, 0 for none yet. */
+  private pageOf = new Int32Array(0);
   /** PENDING (bucket, count) pairs per slot not yet in `counts`; pendN[s] of them used. */
   private pendBucket = new Uint16Array(0);
   private pendCount = new Uint32Array(0);
   private pendN = new Uint8Array(0);
-  private counts = new Float64Array(1024);
-  private countsUsed = 0;
-  /** Counts left behind by ranges that moved (reclaimed by `compact`). */
-  private countsFree = 0;
+  private counts = new Float64Array(64 * SUB_BUCKETS);
+  private pages = 0;
 
   /** A new slot (all sums 0). */
   newSlot(): number {
@@ -177,18 +177,21 @@ export class FunctionTable {
   }
 
   /** Slot s's histogram: sparse [bucket, count, ...] counts (ascending) with its exact sum, min and max; null when empty. */
-  histogramOf(s: number): { sparse: number[]; sum: number; min: number; max: number } | null {
+  histogramOf(s: number): { sparse: number[]; count: number; sum: number; min: number; max: number } | null {
     if (this.hCount[s] === 0) return null;
     if (this.pendN[s] > 0) this.flushPending(s);
     const sparse: number[] = [];
-    const off = this.hOff[s];
-    const lo = this.hLo[s];
     const counts = this.counts;
-    for (let k = 0; k < this.hLen[s]; k++) {
-      const c = counts[off + k];
-      if (c !== 0) sparse.push(lo + k, c);
+    for (let g = 0; g < GROUPS; g++) {
+      const page = this.pageOf[s * GROUPS + g];
+      if (page === 0) continue;
+      const at = (page - 1) * SUB_BUCKETS;
+      for (let k = 0; k < SUB_BUCKETS; k++) {
+        const c = counts[at + k];
+        if (c !== 0) sparse.push(g * SUB_BUCKETS + k, c);
+      }
     }
-    return { sparse, sum: this.hSum[s], min: this.hMin[s], max: this.hMax[s] };
+    return { sparse, count: this.hCount[s], sum: this.hSum[s], min: this.hMin[s], max: this.hMax[s] };
   }
 
   /** `Histogram.addSparseExact` into slot s's bucket range. */
@@ -208,7 +211,7 @@ export class FunctionTable {
     }
     if (added === 0) return;
     if (n > 2 * PENDING || added > MAX_PENDING_COUNT) {
-      this.addCounts(s, sparse, n, lowest, highest);
+      for (let k = 0; k < n; k += 2) if (sparse[k + 1] !== 0) this.addCount(s, sparse[k], sparse[k + 1]);
     } else {
       for (let k = 0; k < n; k += 2) if (sparse[k + 1] !== 0) this.addPending(s, sparse[k], sparse[k + 1]);
     }
@@ -218,15 +221,6 @@ export class FunctionTable {
     const upper = max ?? bucketUpperBound(highest);
     if (lower < this.hMin[s]) this.hMin[s] = lower;
     if (upper > this.hMax[s]) this.hMax[s] = upper;
-  }
-
-  /** Adds validated pairs to slot s's counts, its range widened to [lowest, highest] first if needed. */
-  private addCounts(s: number, sparse: readonly number[], n: number, lowest: number, highest: number): void {
-    let lo = this.hLo[s];
-    if (this.hLen[s] === 0 || lowest < lo || highest >= lo + this.hLen[s]) lo = this.widen(s, lowest, highest);
-    const counts = this.counts;
-    const base = this.hOff[s] - lo;
-    for (let k = 0; k < n; k += 2) counts[base + sparse[k]] += sparse[k + 1];
   }
 
   /** Buffers count c of bucket i for slot s (c <= MAX_PENDING_COUNT). */
@@ -256,91 +250,33 @@ export class FunctionTable {
 
   /** Adds count c of bucket i to slot s's counts. */
   private addCount(s: number, i: number, c: number): void {
-    let lo = this.hLo[s];
-    if (this.hLen[s] === 0 || i < lo || i >= lo + this.hLen[s]) lo = this.widen(s, i, i);
-    this.counts[this.hOff[s] - lo + i] += c;
+    const g = s * GROUPS + (i >> SUB_BUCKET_BITS);
+    let page = this.pageOf[g];
+    if (page === 0) page = this.pageOf[g] = this.newPage();
+    this.counts[(page - 1) * SUB_BUCKETS + (i & (SUB_BUCKETS - 1))] += c;
+  }
+
+  /** A new zeroed page; returns 1 + its index. */
+  private newPage(): number {
+    if ((this.pages + 1) * SUB_BUCKETS > this.counts.length) {
+      const grown = new Float64Array(this.counts.length * 2);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    return ++this.pages;
   }
 
   /** Adds slot s's pending pairs to its counts. */
   private flushPending(s: number): void {
-    const buckets = this.pendBucket;
     const from = s * PENDING;
     const to = from + this.pendN[s];
-    let lowest = BUCKET_COUNT;
-    let highest = -1;
-    for (let k = from; k < to; k++) {
-      const i = buckets[k];
-      if (i < lowest) lowest = i;
-      if (i > highest) highest = i;
-    }
-    let lo = this.hLo[s];
-    if (this.hLen[s] === 0 || lowest < lo || highest >= lo + this.hLen[s]) lo = this.widen(s, lowest, highest);
-    const counts = this.counts;
-    const pendCount = this.pendCount;
-    const base = this.hOff[s] - lo;
-    for (let k = from; k < to; k++) counts[base + buckets[k]] += pendCount[k];
+    for (let k = from; k < to; k++) this.addCount(s, this.pendBucket[k], this.pendCount[k]);
     this.pendN[s] = 0;
-  }
-
-  /** Moves slot s's buckets to a range that covers [lowest, highest] (with room to spare); returns its first bucket. */
-  private widen(s: number, lowest: number, highest: number): number {
-    const oldLen = this.hLen[s];
-    const oldLo = this.hLo[s];
-    let lo = lowest;
-    let hi = highest;
-    if (oldLen > 0) {
-      lo = Math.min(lo, oldLo);
-      hi = Math.max(hi, oldLo + oldLen - 1);
-    }
-    // Durations wander: leave half the span (at least 8 buckets) free on the side that grew.
-    const spare = Math.max(8, (hi - lo + 1) >> 1);
-    if (oldLen === 0 || lo < oldLo) lo = Math.max(0, lo - spare);
-    if (oldLen === 0 || hi > oldLo + oldLen - 1) hi = Math.min(BUCKET_COUNT - 1, hi + spare);
-    const len = hi - lo + 1;
-    if (this.countsUsed + len > this.counts.length) this.makeRoom(len);
-    const off = this.countsUsed;
-    this.countsUsed += len;
-    if (oldLen > 0) {
-      // Plain loops: copyWithin/subarray cost microseconds per call on ranges this short.
-      const counts = this.counts;
-      const from = this.hOff[s];
-      const to = off + (oldLo - lo);
-      for (let k = 0; k < oldLen; k++) counts[to + k] = counts[from + k];
-      this.countsFree += oldLen;
-    }
-    this.hOff[s] = off;
-    this.hLo[s] = lo;
-    this.hLen[s] = len;
-    return lo;
-  }
-
-  /** Room for `len` more counts: drops the space of moved ranges when that is most of it, else grows. */
-  private makeRoom(len: number): void {
-    const live = this.countsUsed - this.countsFree;
-    const size = Math.max(1024, 2 * (live + len));
-    const next = new Float64Array(Math.max(size, this.counts.length));
-    const counts = this.counts;
-    let at = 0;
-    for (let s = 0; s < this.size; s++) {
-      const n = this.hLen[s];
-      const from = this.hOff[s];
-      for (let k = 0; k < n; k++) next[at + k] = counts[from + k];
-      this.hOff[s] = at;
-      at += n;
-    }
-    this.counts = next;
-    this.countsUsed = at;
-    this.countsFree = 0;
   }
 
   private grow(cap: number): void {
     const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
       const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(cap);
       b.set(a);
       return b;
     };
@@ -370,9 +306,9 @@ export class FunctionTable {
     this.hSum = f64(this.hSum);
     this.hMin = f64(this.hMin);
     this.hMax = f64(this.hMax);
-    this.hOff = i32(this.hOff);
-    this.hLo = i32(this.hLo);
-    this.hLen = i32(this.hLen);
+    const pageOf = new Int32Array(cap * GROUPS);
+    pageOf.set(this.pageOf);
+    this.pageOf = pageOf;
     this.cap = cap;
   }
 }

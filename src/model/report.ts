@@ -16,7 +16,7 @@ import type {
 } from '../protocol/runtime';
 import { fillRow, readDelta } from '../collector/delta-columns';
 import { FunctionTable, type RowTotals } from './function-table';
-import { Histogram, type HistogramJSON } from './histogram';
+import { Histogram, SparseHistogram, type HistogramJSON, type HistogramView } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull, ratio } from './stats';
 
@@ -332,7 +332,7 @@ class TimingAgg {
   }
 }
 
-function timingStats(a: Totals, h: Histogram): TimingStats {
+function timingStats(a: Totals, h: HistogramView): TimingStats {
   return {
     calls: a.calls,
     errors: a.errors,
@@ -396,7 +396,8 @@ class FunctionEntry {
   report(): FunctionReport {
     const def = this.def;
     const all = new Totals();
-    const hist = new Histogram();
+    let first: ReturnType<FunctionTable['histogramOf']> = null;
+    let merged: Histogram | undefined;
     let byPid: Map<number, Totals> | null = null;
     let onePid: number | undefined;
     for (let k = 0; k < this.tables.length; k++) {
@@ -405,7 +406,15 @@ class FunctionEntry {
       if (!table.added(slot)) continue;
       table.addTotalsTo(slot, all);
       const h = table.histogramOf(slot);
-      if (h) hist.addSparseExact(h.sparse, h.sum, h.min, h.max);
+      if (h && !first) {
+        first = h;
+      } else if (h && first) {
+        if (!merged) {
+          merged = new Histogram();
+          merged.addSparseExact(first.sparse, first.sum, first.min, first.max);
+        }
+        merged.addSparseExact(h.sparse, h.sum, h.min, h.max);
+      }
       if (onePid === undefined) onePid = table.pid;
       if (table.pid !== onePid) byPid ??= new Map();
     }
@@ -424,7 +433,8 @@ class FunctionEntry {
       line: def.line,
       column: def.column,
       kind: def.kind,
-      ...timingStats(all, hist),
+      // Usually one connection's histogram: read as it is, without a dense copy.
+      ...timingStats(all, merged ?? (first ? new SparseHistogram(first.sparse, first.count, first.min, first.max) : new Histogram())),
       selfMs: selfMsOf(all),
       processes: sharesOf(byPid ?? new Map(onePid === undefined ? [] : [[onePid, all]])),
     };

@@ -28,7 +28,7 @@ function randomDelta(rand: (n: number) => number, id: number, round: number): Fu
   let minNs = 0;
   let maxNs = 0;
   if (timed > 0) {
-    // Durations drift over the rounds so histogram ranges grow (and the shared counts move).
+    // Durations drift over the rounds: histograms spread over many pages, and the caches overflow.
     const centre = Math.min(BUCKET_COUNT - 40, 200 + ((id * 7 + round * (1 + (id % 5))) % 900));
     let bucket = centre - rand(30);
     let left = timed;
@@ -68,7 +68,7 @@ function timing(s: TimingStats): TimingStats {
  * two must report the same numbers.
  */
 describe('model/function-table: per-connection sums of functions', () => {
-  it('one process: every figure equals what the per-delta aggregate gives, exactly (400 functions, 60 deltas, growing histograms)', () => {
+  it('one process: every figure equals what the per-delta aggregate gives, exactly (400 functions, 60 deltas, spreading histograms)', () => {
     const rand = makeRandom(7);
     const b = new ReportBuilder();
     b.accept(1, hello(100));

@@ -114,7 +114,7 @@ function opt(c: OptCol, i: number): number | undefined {
   return v === null ? undefined : v;
 }
 
-/** Histograms by length, reused: FunctionTable.add (and Histogram.addSparseExact) read their argument and keep nothing. */
+/** Histograms by length, reused: Histogram.addSparseExact reads its argument and keeps nothing. */
 const scratchHists: number[][] = [];
 
 /**

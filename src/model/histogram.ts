@@ -49,18 +49,6 @@ function checkIndex(i: number): void {
   }
 }
 
-/** Throws a RangeError unless `sparse` is [bucketIndex, count, ...] with valid indexes and non-negative integer counts. */
-export function checkSparse(sparse: readonly number[]): void {
-  const n = sparse.length;
-  if (n % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
-  for (let k = 0; k < n; k += 2) {
-    const i = sparse[k];
-    if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
-    const c = sparse[k + 1];
-    if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
-  }
-}
-
 /** Width in ns of bucket i (1 for the exact buckets). */
 export function bucketWidth(i: number): number {
   checkIndex(i);
@@ -95,7 +83,7 @@ export interface HistogramJSON {
 }
 
 /** Mutable histogram with count, sum, min and max. */
-export class Histogram implements HistogramView {
+export class Histogram {
   /** Dense counts, grown on demand up to the highest bucket seen. */
   private counts: number[] = [];
   private total = 0;
@@ -148,9 +136,15 @@ export class Histogram implements HistogramView {
    * exact sum is given.
    */
   addSparseExact(sparse: readonly number[], sum: number | undefined, min: number | undefined, max: number | undefined): void {
-    // Validate everything first so a bad pair never leaves the histogram half-updated.
-    checkSparse(sparse);
     const n = sparse.length;
+    if (n % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
+    // Validate everything first so a bad pair never leaves the histogram half-updated.
+    for (let k = 0; k < n; k += 2) {
+      const i = sparse[k];
+      if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
+      const c = sparse[k + 1];
+      if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
+    }
     const counts = this.counts;
     let added = 0;
     let lowest = BUCKET_COUNT;
@@ -235,55 +229,6 @@ export class Histogram implements HistogramView {
     const counts = this.counts;
     while (counts.length <= i) counts.push(0);
     counts[i] += c;
-  }
-}
-
-/** What a report reads of a histogram. */
-export interface HistogramView {
-  readonly min: number | undefined;
-  readonly max: number | undefined;
-  quantile(q: number): number | undefined;
-  toJSON(): HistogramJSON;
-}
-
-/**
- * A read-only histogram over sparse counts (indexes ascending, counts > 0, `total` their sum) with
- * exact min and max: the same quantiles and JSON as a Histogram holding them, without building its
- * dense counts (the server reports one file's functions per lens request).
- */
-export class SparseHistogram implements HistogramView {
-  constructor(
-    private readonly sparse: readonly number[],
-    private readonly total: number,
-    private readonly minNs: number,
-    private readonly maxNs: number,
-  ) {}
-
-  get min(): number | undefined {
-    return this.total > 0 ? this.minNs : undefined;
-  }
-
-  get max(): number | undefined {
-    return this.total > 0 ? this.maxNs : undefined;
-  }
-
-  /** As `Histogram.quantile`. */
-  quantile(q: number): number | undefined {
-    if (this.total === 0) return undefined;
-    if (!(q > 0)) return this.minNs;
-    if (q >= 1) return this.maxNs;
-    const rank = Math.max(1, Math.ceil(q * this.total));
-    const sparse = this.sparse;
-    let seen = 0;
-    for (let k = 0; k < sparse.length; k += 2) {
-      seen += sparse[k + 1];
-      if (seen >= rank) return Math.min(this.maxNs, Math.max(this.minNs, bucketValue(sparse[k])));
-    }
-    return this.maxNs;
-  }
-
-  toJSON(): HistogramJSON {
-    return { subBuckets: SUB_BUCKETS, buckets: this.sparse.slice() };
   }
 }
 

@@ -15,8 +15,7 @@ import type {
   SpanDelta,
 } from '../protocol/runtime';
 import { fillRow, readDelta } from '../collector/delta-columns';
-import { FunctionTable, type RowTotals } from './function-table';
-import { Histogram, SparseHistogram, type HistogramJSON, type HistogramView } from './histogram';
+import { Histogram, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull, ratio } from './stats';
 
@@ -206,7 +205,7 @@ export interface Report {
  * one delta may time more calls than it counts (an async call spanning a cut); over the whole run
  * timed ≤ calls.
  */
-class Totals implements RowTotals {
+class Totals {
   calls = 0;
   errors = 0;
   timed = 0;
@@ -216,12 +215,11 @@ class Totals implements RowTotals {
   /** Recursion-aware sums (see FunctionReport.inclusiveMs); a delta without them counts its totalNs. */
   inclNs = 0;
   hasIncl = false;
-  estNs = 0;
-  estSelfNs = 0;
-  estInclNs = 0;
-  untimedCalls = 0;
+  private estNs = 0;
+  private estSelfNs = 0;
+  private estInclNs = 0;
+  private untimedCalls = 0;
 
-  /** Functions do the same per delta in FunctionTable.add (keep the two in step). */
   add(d: DeltaLike): void {
     const calls = nonNegative(d.calls);
     const timed = nonNegative(d.timed);
@@ -282,7 +280,6 @@ class Totals implements RowTotals {
 
 type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number; inclusiveNs?: number; estInclusiveNs?: number };
 
-/** One span's sums, delta by delta (functions are summed per connection in FunctionTable). */
 class TimingAgg {
   readonly all = new Totals();
   readonly hist = new Histogram();
@@ -319,128 +316,45 @@ class TimingAgg {
   }
 
   stats(): TimingStats {
-    return timingStats(this.all, this.hist);
+    const a = this.all;
+    const h = this.hist;
+    return {
+      calls: a.calls,
+      errors: a.errors,
+      timedCalls: a.timed,
+      sampled: a.timed < a.calls,
+      totalMs: nsToMs(a.estimatedTotalNs()),
+      meanMs: nsToMsOrNull(ratio(a.totalNs, a.timed)),
+      p50Ms: nsToMsOrNull(h.quantile(0.5)),
+      p95Ms: nsToMsOrNull(h.quantile(0.95)),
+      p99Ms: nsToMsOrNull(h.quantile(0.99)),
+      minMs: nsToMsOrNull(h.min),
+      maxMs: nsToMsOrNull(h.max),
+      histogram: h.toJSON(),
+    };
   }
 
   selfMs(): number | null {
-    return selfMsOf(this.all);
+    return this.all.hasSelf ? nsToMs(this.all.estimatedSelfNs()) : null;
+  }
+
+  inclusiveMs(): number | undefined {
+    const ns = this.all.estimatedInclusiveNs();
+    return ns === undefined ? undefined : nsToMs(ns);
   }
 
   shares(): ProcessShare[] {
     const byPid = this.byPid ?? new Map(this.firstPid === undefined ? [] : [[this.firstPid, this.all]]);
-    return sharesOf(byPid);
-  }
-}
-
-function timingStats(a: Totals, h: HistogramView): TimingStats {
-  return {
-    calls: a.calls,
-    errors: a.errors,
-    timedCalls: a.timed,
-    sampled: a.timed < a.calls,
-    totalMs: nsToMs(a.estimatedTotalNs()),
-    meanMs: nsToMsOrNull(ratio(a.totalNs, a.timed)),
-    p50Ms: nsToMsOrNull(h.quantile(0.5)),
-    p95Ms: nsToMsOrNull(h.quantile(0.95)),
-    p99Ms: nsToMsOrNull(h.quantile(0.99)),
-    minMs: nsToMsOrNull(h.min),
-    maxMs: nsToMsOrNull(h.max),
-    histogram: h.toJSON(),
-  };
-}
-
-function selfMsOf(a: Totals): number | null {
-  return a.hasSelf ? nsToMs(a.estimatedSelfNs()) : null;
-}
-
-function sharesOf(byPid: ReadonlyMap<number, Totals>): ProcessShare[] {
-  return [...byPid.entries()]
-    .map(([pid, s]) => ({
-      pid,
-      calls: s.calls,
-      errors: s.errors,
-      timedCalls: s.timed,
-      totalMs: nsToMs(s.estimatedTotalNs()),
-      meanMs: nsToMsOrNull(ratio(s.totalNs, s.timed)),
-    }))
-    .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
-}
-
-/**
- * A function (file:line:column:name) and where its sums live: one slot in the FunctionTable of
- * each connection that ran it. Its report is assembled from those rows when somebody asks.
- */
-class FunctionEntry {
-  private readonly tables: FunctionTable[] = [];
-  private readonly slots: number[] = [];
-
-  constructor(readonly def: FunctionDef) {}
-
-  attach(table: FunctionTable, slot: number): void {
-    this.tables.push(table);
-    this.slots.push(slot);
-  }
-
-  get calls(): number {
-    let calls = 0;
-    for (let k = 0; k < this.tables.length; k++) calls += this.tables[k].callsOf(this.slots[k]);
-    return calls;
-  }
-
-  /**
-   * The report of this function. Rows add in the order the connections first sent it: one row
-   * gives exactly the sums one aggregate made before; rows of several processes add the integer
-   * sums (counts, ns) exactly, and a non-integer estimate (a sampled delta without the runtime's
-   * own estimate, extrapolated) may differ in the last bits from adding the deltas interleaved.
-   */
-  report(): FunctionReport {
-    const def = this.def;
-    const all = new Totals();
-    let first: ReturnType<FunctionTable['histogramOf']> = null;
-    let merged: Histogram | undefined;
-    let byPid: Map<number, Totals> | null = null;
-    let onePid: number | undefined;
-    for (let k = 0; k < this.tables.length; k++) {
-      const table = this.tables[k];
-      const slot = this.slots[k];
-      if (!table.added(slot)) continue;
-      table.addTotalsTo(slot, all);
-      const h = table.histogramOf(slot);
-      if (h && !first) {
-        first = h;
-      } else if (h && first) {
-        if (!merged) {
-          merged = new Histogram();
-          merged.addSparseExact(first.sparse, first.sum, first.min, first.max);
-        }
-        merged.addSparseExact(h.sparse, h.sum, h.min, h.max);
-      }
-      if (onePid === undefined) onePid = table.pid;
-      if (table.pid !== onePid) byPid ??= new Map();
-    }
-    if (byPid) {
-      for (let k = 0; k < this.tables.length; k++) {
-        const table = this.tables[k];
-        if (!table.added(this.slots[k])) continue;
-        let share = byPid.get(table.pid);
-        if (!share) byPid.set(table.pid, (share = new Totals()));
-        table.addTotalsTo(this.slots[k], share);
-      }
-    }
-    const report: FunctionReport = {
-      name: def.name,
-      file: def.file,
-      line: def.line,
-      column: def.column,
-      kind: def.kind,
-      // Usually one connection's histogram: read as it is, without a dense copy.
-      ...timingStats(all, merged ?? (first ? new SparseHistogram(first.sparse, first.count, first.min, first.max) : new Histogram())),
-      selfMs: selfMsOf(all),
-      processes: sharesOf(byPid ?? new Map(onePid === undefined ? [] : [[onePid, all]])),
-    };
-    const inclusiveNs = all.estimatedInclusiveNs();
-    if (inclusiveNs !== undefined) report.inclusiveMs = nsToMs(inclusiveNs);
-    return report;
+    return [...byPid.entries()]
+      .map(([pid, s]) => ({
+        pid,
+        calls: s.calls,
+        errors: s.errors,
+        timedCalls: s.timed,
+        totalMs: nsToMs(s.estimatedTotalNs()),
+        meanMs: nsToMsOrNull(ratio(s.totalNs, s.timed)),
+      }))
+      .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
   }
 }
 
@@ -471,17 +385,18 @@ function cpuPercent(s: ResourceSample): number {
 interface Connection {
   hello?: HelloMessage;
   defs: Map<number, FunctionDef>;
-  /** The sums of this connection's functions (a new table if a second hello names another pid). */
-  table?: FunctionTable;
-  /** Function id -> its slot in `table` (-1: not seen in a delta yet, or redefined since). */
-  slotOfId: Int32Array;
-  /** Slot -> its function's entry (for warnings). */
-  entryOfSlot: FunctionEntry[];
+  /** Function id -> its merged entry, so a delta does not rebuild the string key per function. */
+  entries: Map<number, FunctionEntry>;
   /** Latest memo sizes by memo key (size is a level, not a delta). */
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
   bye?: { reason: string; exitCode: number | null };
   closed: boolean;
+}
+
+interface FunctionEntry {
+  def: FunctionDef;
+  agg: TimingAgg;
 }
 
 /** Running sums of one memoized function (size and hit rate are derived when the report is built). */
@@ -516,8 +431,6 @@ export interface RunInput {
 export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
-  /** The same entries by file (live views ask for one file's functions). */
-  private readonly functionsByFile = new Map<string, FunctionEntry[]>();
   private readonly spans = new Map<string, TimingAgg>();
   private readonly memos = new Map<string, MemoAgg>();
   private readonly allSamples: SampleHistory<ResourceSampleReport>;
@@ -540,7 +453,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), slotOfId: new Int32Array(0), entryOfSlot: [], memoSizes: new Map(), closed: false };
+      conn = { defs: new Map(), entries: new Map(), memoSizes: new Map(), closed: false };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -554,7 +467,7 @@ export class ReportBuilder {
         for (const def of Array.isArray(msg.defs) ? msg.defs : []) {
           if (def && typeof def.id === 'number') {
             conn.defs.set(def.id, def);
-            if (def.id < conn.slotOfId.length) conn.slotOfId[def.id] = -1;
+            conn.entries.delete(def.id);
           }
         }
         break;
@@ -600,17 +513,22 @@ export class ReportBuilder {
    */
   functionReports(filter?: (def: Readonly<FunctionDef>) => boolean): FunctionReport[] {
     const functions: FunctionReport[] = [];
-    for (const entry of this.functions.values()) {
-      if ((filter && !filter(entry.def)) || entry.calls === 0) continue;
-      functions.push(entry.report());
+    for (const { def, agg } of this.functions.values()) {
+      if (agg.calls === 0 || (filter && !filter(def))) continue;
+      const report: FunctionReport = {
+        name: def.name,
+        file: def.file,
+        line: def.line,
+        column: def.column,
+        kind: def.kind,
+        ...agg.stats(),
+        selfMs: agg.selfMs(),
+        processes: agg.shares(),
+      };
+      const inclusiveMs = agg.inclusiveMs();
+      if (inclusiveMs !== undefined) report.inclusiveMs = inclusiveMs;
+      functions.push(report);
     }
-    return functions.sort(byTotalThenCalls);
-  }
-
-  /** `functionReports` of the functions of one file (the original absolute path), without looking at the others. */
-  functionReportsIn(file: string): FunctionReport[] {
-    const functions: FunctionReport[] = [];
-    for (const entry of this.functionsByFile.get(file) ?? []) if (entry.calls > 0) functions.push(entry.report());
     return functions.sort(byTotalThenCalls);
   }
 
@@ -651,27 +569,24 @@ export class ReportBuilder {
     if (typeof v === 'string') {
       this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
     } else {
-      // One reused row: FunctionTable.add reads it and keeps nothing.
+      // One reused row: TimingAgg.add reads it and keeps nothing.
       const row = this.row;
-      let table = conn.table;
-      if (!table || table.pid !== pid) {
-        conn.table = table = new FunctionTable(pid);
-        conn.slotOfId.fill(-1);
-        conn.entryOfSlot = [];
-      }
-      const ids = v.ids;
+      const entries = conn.entries;
       for (let i = 0; i < v.n; i++) {
-        const id = ids[i];
-        let slot = id < conn.slotOfId.length ? conn.slotOfId[id] : -1;
-        if (slot < 0) {
-          slot = this.newSlot(conn, table, pid, id);
-          if (slot < 0) continue;
+        const id = v.ids[i];
+        let entry = entries.get(id);
+        if (!entry) {
+          const def = conn.defs.get(id);
+          if (!def) {
+            this.warn(pid, `delta for unknown function id ${JSON.stringify(id)} (protocol error in the runtime)`, null);
+            continue;
+          }
+          const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
+          entry = this.functions.get(key);
+          if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
+          entries.set(id, entry);
         }
-        try {
-          table.add(slot, fillRow(v, i, row));
-        } catch (err) {
-          this.warn(pid, `malformed delta for function ${conn.entryOfSlot[slot].def.name}: ${(err as Error).message}`, null);
-        }
+        this.safeAdd(entry.agg, pid, fillRow(v, i, row), 'function', entry.def.name);
       }
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
@@ -683,33 +598,6 @@ export class ReportBuilder {
     for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
       if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
     }
-  }
-
-  /** The slot of a function id the connection sends for the first time (-1 and a warning when it was never defined). */
-  private newSlot(conn: Connection, table: FunctionTable, pid: number, id: number): number {
-    const def = conn.defs.get(id);
-    if (!def) {
-      this.warn(pid, `delta for unknown function id ${JSON.stringify(id)} (protocol error in the runtime)`, null);
-      return -1;
-    }
-    const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
-    let entry = this.functions.get(key);
-    if (!entry) {
-      this.functions.set(key, (entry = new FunctionEntry(def)));
-      const inFile = this.functionsByFile.get(def.file);
-      if (inFile) inFile.push(entry);
-      else this.functionsByFile.set(def.file, [entry]);
-    }
-    const slot = table.newSlot();
-    entry.attach(table, slot);
-    conn.entryOfSlot[slot] = entry;
-    if (id >= conn.slotOfId.length) {
-      const grown = new Int32Array(Math.max(id + 1, conn.slotOfId.length * 2, 64)).fill(-1);
-      grown.set(conn.slotOfId);
-      conn.slotOfId = grown;
-    }
-    conn.slotOfId[id] = slot;
-    return slot;
   }
 
   private safeAdd(agg: TimingAgg, pid: number, d: Omit<SpanDelta, 'name'>, kind: 'function' | 'span', name: string): void {

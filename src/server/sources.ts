@@ -198,7 +198,7 @@ export class LiveSession implements Source {
     if (!version) return [];
     const hit = this.cache.get(file);
     if (hit && hit.version === version) return hit.functions;
-    const functions = this.builder.functionReportsIn(file);
+    const functions = this.builder.functionReports((def) => def.file === file);
     this.cache.set(file, { version, functions });
     return functions;
   }

@@ -3,7 +3,6 @@ import {
   BUCKET_COUNT,
   Histogram,
   MAX_RELATIVE_ERROR,
-  SparseHistogram,
   SUB_BUCKETS,
   bucketIndex,
   bucketLowerBound,
@@ -235,24 +234,6 @@ describe('model/histogram', () => {
       dense[bucketIndex(5)] += 2;
       dense[bucketIndex(40)] += 1;
       assert.deepEqual(denseToSparse(dense), [5, 2, 40, 1]);
-    });
-
-    it('SparseHistogram (the report of a function one connection measured) reads like the Histogram holding the same values', () => {
-      let seed = 3;
-      const rand = (n: number): number => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return (seed >>> 8) % n;
-      };
-      for (let round = 0; round < 200; round++) {
-        const h = new Histogram();
-        const values = Array.from({ length: 1 + rand(300) }, () => rand(4) === 0 ? rand(40) : 100 + rand(1e7));
-        for (const v of values) h.record(v);
-        const view = new SparseHistogram(h.toSparse(), h.count, h.min!, h.max!);
-        for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1]) assert.equal(view.quantile(q), h.quantile(q), `q ${q}`);
-        assert.deepEqual([view.min, view.max, view.toJSON()], [h.min, h.max, h.toJSON()]);
-      }
-      const empty = new SparseHistogram([], 0, Infinity, -Infinity);
-      assert.deepEqual([empty.min, empty.max, empty.quantile(0.5), empty.toJSON()], [undefined, undefined, undefined, new Histogram().toJSON()]);
     });
   });
 });

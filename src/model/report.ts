@@ -14,7 +14,7 @@ import type {
   RuntimeMessage,
   SpanDelta,
 } from '../protocol/runtime';
-import { fillRow, readDelta } from '../collector/delta-columns';
+import { fillRow, readDelta } from './delta-columns';
 import { Histogram, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull, ratio } from './stats';

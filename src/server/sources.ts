@@ -4,7 +4,7 @@
  */
 import * as crypto from 'crypto';
 import { Collector, type CollectorConnection } from '../collector/collector';
-import { readDelta } from '../collector/delta-columns';
+import { readDelta } from '../model/delta-columns';
 import { ReportBuilder, type FunctionReport, type Report, type ResourceSampleReport } from '../model/report';
 import type { Mode, RuntimeMessage } from '../protocol/runtime';
 import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { functionDeltas, readDelta } from '../../src/collector/delta-columns';
+import { functionDeltas, readDelta } from '../../src/model/delta-columns';
 import { ReportBuilder } from '../../src/model/report';
 import type { DeltaMessage, FunctionDelta, RuntimeMessage } from '../../src/protocol/runtime';
 import { encodeDeltaColumns } from '../../src/runtime/node/delta-encoder';

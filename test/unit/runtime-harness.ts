@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { functionDeltas } from '../../src/collector/delta-columns';
+import { functionDeltas } from '../../src/model/delta-columns';
 import { injectEnv, type RuntimeEnvOptions } from '../../src/runtime/inject';
 import type { DeltaMessage, FunctionDef, HelloMessage, RuntimeMessage } from '../../src/protocol/runtime';
 

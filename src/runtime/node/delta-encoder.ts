@@ -2,7 +2,7 @@
  * Encodes the functions of a cut as `DeltaColumns` (see src/protocol/runtime.ts for the layout):
  * one array per field, most fields as differences that are 0 in the common case, columns that
  * hold one value collapsed to that value and columns that are all 0 / all absent left out.
- * Runs once per flush in the measured program; the decoder is src/collector/delta-columns.ts.
+ * Runs once per flush in the measured program; the decoder is src/model/delta-columns.ts.
  */
 import type { DeltaColumns, FunctionDelta } from '../../protocol/runtime';
 

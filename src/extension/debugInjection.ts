@@ -217,8 +217,11 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     return {
       onWillReceiveMessage: (message: { type?: string; command?: string }) => {
         if (message.type !== 'request' || (message.command !== 'terminate' && message.command !== 'disconnect')) return;
+        // Detaching from an attached process leaves it running (js-debug's child sessions of an
+        // attach sit below it): only the end of a launch is a stop.
+        for (let s: vscode.DebugSession | undefined = session; s; s = s.parentSession) if (this.attached.has(s.id)) return;
         const id = this.serverSessionOf(session);
-        if (id && !this.attached.has(session.id)) this.stoppedByUser.add(id);
+        if (id) this.stoppedByUser.add(id);
       },
       onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
         if (message.type !== 'event' || message.event !== 'stopped') return;

@@ -4,6 +4,7 @@
 //   node esbuild.js && node bench/server.js [--seconds 12] [--rounds 3] [--quick] [--only all]
 //     [--server <other checkout>/dist/server.js]  (before/after comparisons in one session)
 //     [--cpu-prof-dir <dir>]  (profile the server)  [--no-gauge]  (perfLens.gauge.enable false)
+//     [--server-node-args=--trace-gc,...]  (V8/Node flags for the server process)
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
@@ -71,6 +72,9 @@ const timer = setInterval(() => {
 function startServer() {
   const profile = arg('--cpu-prof-dir', null); // inspect where the server's time goes
   const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  // e.g. --server-node-args=--trace-gc (comma-separated): V8/Node flags for the server only.
+  const extra = process.argv.find((a) => a.startsWith('--server-node-args='));
+  if (extra) nodeArgs.push(...extra.slice('--server-node-args='.length).split(','));
   const proc = spawn(process.execPath, [...nodeArgs, serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
   const state = { proc, conn, refreshes: 0, lensMs: [], lensCounts: [] };

@@ -1,48 +1,104 @@
 /**
  * Decodes the columns of a delta message (layout in src/protocol/runtime.ts `DeltaColumns`; the
  * encoder is src/runtime/node/delta-encoder.ts). Pure: used by the report builder, the server's
- * live session and tests. `readDelta` checks the columns once and keeps them as they came (a
- * number or an array each); `fillRow` writes function i into a caller's reusable row, so merging
- * a 5,000-function delta builds no object per function.
+ * live session and tests.
+ *
+ * `readDelta` checks the columns and decodes them once into Float64Arrays of absolute values
+ * (differences resolved, constant and sparse columns spread, implied histograms written out), so
+ * the report builder's merge of a 5,000-function delta reads one kind of array only: the columns
+ * as JSON.parse makes them come in several element kinds (small integers, doubles, with nulls),
+ * and reading them through one accessor made every read a polymorphic lookup, which cost more
+ * than the additions. The arrays are scratch space reused by the next decode: a view is valid
+ * until `readDelta` is called with another message.
  */
 import type { DeltaColumns, DeltaMessage, FunctionDelta } from '../protocol/runtime';
-
-type Col = number | readonly number[];
-type OptCol = number | readonly (number | null)[] | undefined;
+import { bucketIndex } from './histogram';
 
 export interface DeltaView {
   readonly n: number;
-  /** Function ids (decoded). */
-  readonly ids: readonly number[];
-  readonly calls: Col;
-  readonly errors: Col;
-  readonly timed: Col;
-  readonly totalNs: Col;
-  readonly maxNs: Col;
-  readonly minNs: Col;
-  readonly selfNs: OptCol;
-  readonly inclusiveNs: OptCol;
-  readonly estTotalNs: OptCol;
-  readonly estSelfNs: OptCol;
-  readonly estInclusiveNs: OptCol;
-  readonly histLen: Col;
-  readonly hist: readonly number[];
-  /** Where function i's numbers start in `hist`. */
-  readonly histStart: readonly number[];
+  readonly ids: Float64Array;
+  readonly calls: Float64Array;
+  readonly errors: Float64Array;
+  readonly timed: Float64Array;
+  readonly totalNs: Float64Array;
+  readonly maxNs: Float64Array;
+  readonly minNs: Float64Array;
+  /** Optional fields: null when no function has it, NaN for a function that has not. */
+  readonly selfNs: Float64Array | null;
+  readonly inclusiveNs: Float64Array | null;
+  readonly estTotalNs: Float64Array | null;
+  readonly estSelfNs: Float64Array | null;
+  readonly estInclusiveNs: Float64Array | null;
+  /** The functions' sparse histograms [bucket, count, ...] one after the other (absolute buckets). */
+  readonly hist: Float64Array;
+  /** Where function i's numbers start in `hist`, and how many there are. */
+  readonly histStart: Float64Array;
+  readonly histLen: Float64Array;
 }
 
-const REQUIRED = ['calls', 'errors', 'timed', 'totalNs', 'maxNs', 'minNs', 'histLen'] as const;
-const OPTIONAL = ['selfNs', 'inclusiveNs', 'estTotalNs', 'estSelfNs', 'estInclusiveNs'] as const;
+type Required = 'ids' | 'calls' | 'errors' | 'timed' | 'totalNs' | 'maxNs' | 'minNs' | 'histStart' | 'histLen';
+type Optional = 'selfNs' | 'inclusiveNs' | 'estTotalNs' | 'estSelfNs' | 'estInclusiveNs';
+const OPTIONAL: readonly Optional[] = ['selfNs', 'inclusiveNs', 'estTotalNs', 'estSelfNs', 'estInclusiveNs'];
 const MAX_FUNCTIONS = 1 << 24;
 
-/** Decoded once per message (the report builder and the live session both read it). */
-const views = new WeakMap<DeltaMessage, DeltaView | string>();
+/** Reused arrays, grown to the largest delta seen. */
+const scratch = new Map<string, Float64Array>();
+function array(name: string, n: number): Float64Array {
+  let a = scratch.get(name);
+  if (!a || a.length < n) scratch.set(name, (a = new Float64Array(Math.max(n, 2 * (a?.length ?? 0), 16))));
+  return a;
+}
 
-/** The delta's functions as columns, or why they cannot be read. */
+/** The last message decoded: the report builder and the live session both read each delta. */
+let lastMsg: DeltaMessage | undefined;
+let lastView: DeltaView | string | undefined;
+
+/** The delta's functions as columns, or why they cannot be read. Valid until another message is read. */
 export function readDelta(msg: DeltaMessage): DeltaView | string {
-  let v = views.get(msg);
-  if (v === undefined) views.set(msg, (v = decode(msg)));
-  return v;
+  if (msg !== lastMsg) {
+    lastView = undefined; // a decode that throws must not leave a half-written view behind
+    lastView = decode(msg);
+    lastMsg = msg;
+  }
+  return lastView!;
+}
+
+/** Reads a sent column into `out` (0..n-1): false when malformed. Optional columns may hold null (→ NaN). */
+function fill(out: Float64Array, c: unknown, n: number, optional: boolean): boolean {
+  if (c === undefined) {
+    out.fill(0, 0, n);
+    return true;
+  }
+  if (typeof c === 'number') {
+    if (!Number.isFinite(c)) return false;
+    out.fill(c, 0, n);
+    return true;
+  }
+  if (Array.isArray(c)) {
+    if (c.length !== n) return false;
+    for (let i = 0; i < n; i++) {
+      const v: unknown = c[i];
+      if (typeof v === 'number') out[i] = v;
+      else if (optional && v === null) out[i] = NaN;
+      else return false;
+    }
+    return true;
+  }
+  // A SparseColumn: one value with exceptions.
+  if (typeof c !== 'object' || c === null) return false;
+  const { v, at, x } = c as { v?: unknown; at?: unknown; x?: unknown };
+  if (!Array.isArray(at) || !Array.isArray(x) || at.length !== x.length) return false;
+  const value = (u: unknown): number | undefined => (typeof u === 'number' && Number.isFinite(u) ? u : optional && u === null ? NaN : undefined);
+  const base = value(v);
+  if (base === undefined) return false;
+  out.fill(base, 0, n);
+  for (let k = 0; k < at.length; k++) {
+    const i: unknown = at[k];
+    const val = value(x[k]);
+    if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= n || val === undefined) return false;
+    out[i as number] = val;
+  }
+  return true;
 }
 
 function decode(msg: DeltaMessage): DeltaView | string {
@@ -50,127 +106,106 @@ function decode(msg: DeltaMessage): DeltaView | string {
   if (!Number.isInteger(n) || n < 0 || n > MAX_FUNCTIONS) return `bad function count ${JSON.stringify(n)}`;
   const cols = msg.cols as Partial<Record<keyof DeltaColumns, unknown>> | undefined;
   if (typeof cols !== 'object' || cols === null) return 'no columns';
-  const view: Record<string, unknown> = { n };
-  for (const key of REQUIRED) {
-    const c = column(cols[key], n, false);
-    if (c === null) return `bad column ${key}`;
-    view[key] = c;
+  const view = { n } as Record<Required | Optional | 'hist', Float64Array | null> & { n: number };
+  for (const key of ['calls', 'errors', 'timed', 'totalNs', 'maxNs', 'minNs', 'histLen'] as const) {
+    if (!fill((view[key] = array(key, n)), cols[key], n, false)) return `bad column ${key}`;
   }
   for (const key of OPTIONAL) {
-    const c = cols[key] === undefined ? undefined : column(cols[key], n, true);
-    if (c === null) return `bad column ${key}`;
-    view[key] = c;
+    view[key] = cols[key] === undefined ? null : array(key, n);
+    if (view[key] && !fill(view[key], cols[key], n, true)) return `bad column ${key}`;
   }
-  const idSteps = column(cols.id, n, false) as Col | null;
-  if (idSteps === null) return 'bad column id';
-  const ids = new Array<number>(n);
+  const ids = (view.ids = array('ids', n));
+  if (!fill(ids, cols.id, n, false)) return 'bad column id';
   let id = -1;
   for (let i = 0; i < n; i++) {
-    id += typeof idSteps === 'number' ? idSteps : idSteps[i];
+    id += ids[i];
     if (!(id >= 0)) return 'bad column id';
     ids[i] = id;
   }
-  view.ids = ids;
-  const hist = cols.hist === undefined ? [] : cols.hist;
-  if (!Array.isArray(hist) || !hist.every(isNumber)) return 'bad column hist';
-  const histLen = view.histLen as Col;
-  const histStart = new Array<number>(n);
-  let at = 0;
+  // Differences to absolute values (see DeltaColumns).
+  const { totalNs, maxNs, minNs, selfNs, inclusiveNs, estTotalNs, estSelfNs, estInclusiveNs } = view as unknown as DeltaView;
   for (let i = 0; i < n; i++) {
-    histStart[i] = at;
-    const len = typeof histLen === 'number' ? histLen : histLen[i];
-    if (!(len >= 0) || len % 2 !== 0) return 'bad column histLen';
-    at += len;
+    const total = totalNs[i];
+    const max = (maxNs[i] = total - maxNs[i]);
+    minNs[i] = max - minNs[i];
+    if (selfNs) selfNs[i] = total - selfNs[i]; // NaN stays NaN
+    if (inclusiveNs) inclusiveNs[i] = total - inclusiveNs[i];
+    if (estTotalNs) estTotalNs[i] += total;
+    if (estSelfNs) estSelfNs[i] += selfNs && selfNs[i] === selfNs[i] ? selfNs[i] : 0;
+    if (estInclusiveNs) estInclusiveNs[i] += inclusiveNs && inclusiveNs[i] === inclusiveNs[i] ? inclusiveNs[i] : 0;
   }
-  if (at !== hist.length) return `hist holds ${hist.length} numbers, histLen says ${at}`;
-  view.hist = hist;
-  view.histStart = histStart;
+  const sent = cols.hist === undefined ? [] : cols.hist;
+  if (!Array.isArray(sent)) return 'bad column hist';
+  const histLen = view.histLen!;
+  const timed = view.timed!;
+  const histStart = (view.histStart = array('histStart', n));
+  let implied = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const len = histLen[i];
+    if (!(len >= 0) || len % 2 !== 0) return 'bad column histLen';
+    total += len;
+    if (len === 0 && timed[i] === 1) implied++;
+  }
+  if (total !== sent.length) return `hist holds ${sent.length} numbers, histLen says ${total}`;
+  const hist = (view.hist = array('hist', total + 2 * implied));
+  let from = 0;
+  let to = 0;
+  for (let i = 0; i < n; i++) {
+    histStart[i] = to;
+    const len = histLen[i];
+    if (len === 0 && timed[i] === 1) {
+      // One timed call: its histogram is implied (see DeltaColumns).
+      hist[to++] = bucketIndex(totalNs[i]);
+      hist[to++] = 1;
+      histLen[i] = 2;
+      continue;
+    }
+    let bucket = 0;
+    for (let k = 0; k < len; k += 2) {
+      const step: unknown = sent[from++];
+      const count: unknown = sent[from++];
+      if (typeof step !== 'number' || typeof count !== 'number') return 'bad column hist';
+      bucket = k === 0 ? step : bucket + step;
+      hist[to++] = bucket;
+      hist[to++] = count;
+    }
+  }
   return view as unknown as DeltaView;
 }
 
-function isNumber(v: unknown): v is number {
-  return typeof v === 'number';
-}
-
-/** A column as sent (undefined: 0 for all), or null when malformed. */
-function column(c: unknown, n: number, optional: boolean): Col | OptCol | null {
-  if (c === undefined) return optional ? undefined : 0;
-  if (typeof c === 'number') return Number.isFinite(c) ? c : null;
-  if (!Array.isArray(c) || c.length !== n) return null;
-  for (let i = 0; i < n; i++) {
-    const v: unknown = c[i];
-    if (typeof v !== 'number' && !(optional && v === null)) return null;
-  }
-  return c as number[];
-}
-
-const at = (c: Col, i: number): number => (typeof c === 'number' ? c : c[i]);
-
-/** undefined: absent (no column, or null for this function). */
-function opt(c: OptCol, i: number): number | undefined {
-  if (c === undefined) return undefined;
-  if (typeof c === 'number') return c;
+/** undefined: absent (no column, or NaN for this function). */
+function opt(c: Float64Array | null, i: number): number | undefined {
+  if (c === null) return undefined;
   const v = c[i];
-  return v === null ? undefined : v;
+  return v === v ? v : undefined;
 }
 
-/** Histograms by length, reused: Histogram.addSparseExact reads its argument and keeps nothing. */
-const scratchHists: number[][] = [];
-
-/**
- * Writes function i into `row` (every field set, absent ones to undefined). `row.hist` is a
- * scratch array overwritten by the next call unless `ownHist`.
- */
-export function fillRow(v: DeltaView, i: number, row: FunctionDelta, ownHist = false): FunctionDelta {
-  const totalNs = at(v.totalNs, i);
-  const maxNs = totalNs - at(v.maxNs, i);
-  const self = opt(v.selfNs, i);
-  const selfNs = self === undefined ? undefined : totalNs - self;
-  const incl = opt(v.inclusiveNs, i);
-  const inclusiveNs = incl === undefined ? undefined : totalNs - incl;
-  const estTotal = opt(v.estTotalNs, i);
-  const estSelf = opt(v.estSelfNs, i);
-  const estIncl = opt(v.estInclusiveNs, i);
-  row.id = v.ids[i];
-  row.calls = at(v.calls, i);
-  row.errors = at(v.errors, i);
-  row.timed = at(v.timed, i);
-  row.totalNs = totalNs;
-  row.maxNs = maxNs;
-  row.minNs = maxNs - at(v.minNs, i);
-  row.selfNs = selfNs;
-  row.inclusiveNs = inclusiveNs;
-  row.estTotalNs = estTotal === undefined ? undefined : totalNs + estTotal;
-  row.estSelfNs = estSelf === undefined ? undefined : (selfNs ?? 0) + estSelf;
-  row.estInclusiveNs = estIncl === undefined ? undefined : (inclusiveNs ?? 0) + estIncl;
-  const len = at(v.histLen, i);
-  let h: number[];
-  if (ownHist) {
-    h = new Array<number>(len);
-  } else {
-    h = scratchHists[len] ??= new Array<number>(len);
-  }
-  const src = v.hist;
+/** Function i as an object (absent optional fields left out). */
+export function functionAt(v: DeltaView, i: number): FunctionDelta {
   const start = v.histStart[i];
-  let bucket = 0;
-  for (let k = 0; k < len; k += 2) {
-    bucket = k === 0 ? src[start] : bucket + src[start + k];
-    h[k] = bucket;
-    h[k + 1] = src[start + k + 1];
+  const row: FunctionDelta = {
+    id: v.ids[i],
+    calls: v.calls[i],
+    errors: v.errors[i],
+    timed: v.timed[i],
+    totalNs: v.totalNs[i],
+    minNs: v.minNs[i],
+    maxNs: v.maxNs[i],
+    hist: Array.from(v.hist.subarray(start, start + v.histLen[i])),
+  };
+  for (const key of OPTIONAL) {
+    const value = opt(v[key], i);
+    if (value !== undefined) row[key] = value;
   }
-  row.hist = h;
   return row;
 }
 
-/** The delta's functions as objects (tests and tools; absent fields left out). */
+/** The delta's functions as objects (tests and tools). */
 export function functionDeltas(msg: DeltaMessage): FunctionDelta[] {
   const v = readDelta(msg);
   if (typeof v === 'string') throw new Error(`malformed delta: ${v}`);
   const out: FunctionDelta[] = [];
-  for (let i = 0; i < v.n; i++) {
-    const row = fillRow(v, i, {} as FunctionDelta, true);
-    for (const key of OPTIONAL) if (row[key] === undefined) delete row[key];
-    out.push(row);
-  }
+  for (let i = 0; i < v.n; i++) out.push(functionAt(v, i));
   return out;
 }

@@ -84,8 +84,13 @@ export interface HistogramJSON {
 
 /** Mutable histogram with count, sum, min and max. */
 export class Histogram {
-  /** Dense counts, grown on demand up to the highest bucket seen. */
+  /**
+   * Dense counts of buckets lo, lo+1, ... up to the highest seen. Starting at the lowest bucket
+   * seen keeps a function's counts small (durations of a µs start at bucket ~160): the server
+   * holds one per function and updates thousands of them per delta.
+   */
   private counts: number[] = [];
+  private lo = 0;
   private total = 0;
   private sumNs = 0;
   private minNs = Infinity;
@@ -135,33 +140,28 @@ export class Histogram {
    * (5,000 per 100 ms at worst), so no options object, and bucket values are only summed when no
    * exact sum is given.
    */
-  addSparseExact(sparse: readonly number[], sum: number | undefined, min: number | undefined, max: number | undefined): void {
-    const n = sparse.length;
-    if (n % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
+  addSparseExact(
+    sparse: ArrayLike<number>, sum: number | undefined, min: number | undefined, max: number | undefined,
+    /** The pairs are sparse[start..end) (a decoded delta holds every function's histogram in one array). */
+    start = 0, end = sparse.length,
+  ): void {
     // Validate everything first so a bad pair never leaves the histogram half-updated.
-    for (let k = 0; k < n; k += 2) {
-      const i = sparse[k];
-      if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
-      const c = sparse[k + 1];
-      if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
-    }
-    const counts = this.counts;
+    checkSparse(sparse, start, end);
     let added = 0;
     let lowest = BUCKET_COUNT;
     let highest = -1;
-    for (let k = 0; k < n; k += 2) {
+    for (let k = start; k < end; k += 2) {
       const c = sparse[k + 1];
       if (c === 0) continue;
       const i = sparse[k];
-      while (counts.length <= i) counts.push(0);
-      counts[i] += c;
+      this.addToBucket(i, c);
       added += c;
       if (i < lowest) lowest = i;
       if (i > highest) highest = i;
     }
     if (added === 0) return;
     this.total += added;
-    this.sumNs += sum ?? estimatedSum(sparse);
+    this.sumNs += sum ?? estimatedSum(sparse, start, end);
     const lo = min ?? bucketLowerBound(lowest);
     const hi = max ?? bucketUpperBound(highest);
     if (lo < this.minNs) this.minNs = lo;
@@ -171,8 +171,8 @@ export class Histogram {
   /** Adds another histogram (exact: counts add, sums add, min/max combine). */
   merge(other: Histogram): void {
     if (other.total === 0) return;
-    for (let i = 0; i < other.counts.length; i++) {
-      if (other.counts[i] !== 0) this.addToBucket(i, other.counts[i]);
+    for (let k = 0; k < other.counts.length; k++) {
+      if (other.counts[k] !== 0) this.addToBucket(other.lo + k, other.counts[k]);
     }
     this.total += other.total;
     this.sumNs += other.sumNs;
@@ -190,23 +190,23 @@ export class Histogram {
     if (q >= 1) return this.maxNs;
     const rank = Math.max(1, Math.ceil(q * this.total));
     let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) return Math.min(this.maxNs, Math.max(this.minNs, bucketValue(i)));
+    for (let k = 0; k < this.counts.length; k++) {
+      seen += this.counts[k];
+      if (seen >= rank) return Math.min(this.maxNs, Math.max(this.minNs, bucketValue(this.lo + k)));
     }
     return this.maxNs;
   }
 
   /** Count in bucket i. */
   bucketCount(i: number): number {
-    return this.counts[i] ?? 0;
+    return this.counts[i - this.lo] ?? 0;
   }
 
   /** Sparse [index, count, ...] form, indexes ascending. */
   toSparse(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.counts.length; i++) {
-      if (this.counts[i] !== 0) out.push(i, this.counts[i]);
+    for (let k = 0; k < this.counts.length; k++) {
+      if (this.counts[k] !== 0) out.push(this.lo + k, this.counts[k]);
     }
     return out;
   }
@@ -226,16 +226,35 @@ export class Histogram {
   }
 
   private addToBucket(i: number, c: number): void {
-    const counts = this.counts;
-    while (counts.length <= i) counts.push(0);
-    counts[i] += c;
+    let counts = this.counts;
+    if (counts.length === 0) {
+      this.lo = i;
+    } else if (i < this.lo) {
+      // A duration below all earlier ones: rare after the first calls, so the copy is fine.
+      counts = this.counts = new Array<number>(this.lo - i).fill(0).concat(counts);
+      this.lo = i;
+    }
+    const k = i - this.lo;
+    while (counts.length <= k) counts.push(0);
+    counts[k] += c;
+  }
+}
+
+/** Throws a RangeError naming the problem when sparse[start..end) is not [bucketIndex, count, ...] pairs. */
+function checkSparse(sparse: ArrayLike<number>, start = 0, end = sparse.length): void {
+  if ((end - start) % 2 !== 0) throw new RangeError('sparse histogram must have an even length');
+  for (let k = start; k < end; k += 2) {
+    const i = sparse[k];
+    if (!(i >= 0 && i < BUCKET_COUNT && Number.isInteger(i))) checkIndex(i);
+    const c = sparse[k + 1];
+    if (!(c >= 0 && Number.isInteger(c))) throw new RangeError(`bad histogram count ${c} at bucket ${i}`);
   }
 }
 
 /** Sum of a (validated) sparse histogram's values taken at their bucket values. */
-function estimatedSum(sparse: readonly number[]): number {
+function estimatedSum(sparse: ArrayLike<number>, start: number, end: number): number {
   let sum = 0;
-  for (let k = 0; k < sparse.length; k += 2) {
+  for (let k = start; k < end; k += 2) {
     if (sparse[k + 1] !== 0) sum += bucketValue(sparse[k]) * sparse[k + 1];
   }
   return sum;

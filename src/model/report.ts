@@ -6,7 +6,6 @@ import type { GaugeHistoryData } from './gauge';
 import type {
   DeltaMessage,
   FunctionDef,
-  FunctionDelta,
   HelloMessage,
   MemoDelta,
   Mode,
@@ -14,12 +13,16 @@ import type {
   RuntimeMessage,
   SpanDelta,
 } from '../protocol/runtime';
-import { fillRow, readDelta } from './delta-columns';
-import { Histogram, type HistogramJSON } from './histogram';
+import { readDelta } from './delta-columns';
+import type { HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
-import { nsToMs, nsToMsOrNull, ratio } from './stats';
+import { nsToMs, nsToMsOrNull } from './stats';
+import { RecordStore, TimingAgg, nonNegative } from './timing-agg';
 
 export const REPORT_SCHEMA_VERSION = 1;
+
+/** Function ids index an array per connection; a larger id (a broken runtime) is looked up by key each time. */
+const MAX_FUNCTION_ID = 1 << 24;
 
 export interface RunInfo {
   /** The measured command and its arguments, as given. */
@@ -195,175 +198,39 @@ export interface Report {
 
 /* ------------------------------------------------------------------------------------------ */
 
-/**
- * Sums of deltas plus an estimate of the total time of ALL calls. When the runtime sends its
- * weighted estimate (each timed call weighted by the sampling period it stands for), those are
- * summed: unbiased whatever the sampling rate did over time. Otherwise each delta is extrapolated
- * on its own (one global ratio would over-weight the fully timed first calls of adaptive mode),
- * and calls of deltas in which nothing was timed are costed at the overall mean at the end.
- * A call is counted by the delta in which it started and timed by the one in which it ended, so
- * one delta may time more calls than it counts (an async call spanning a cut); over the whole run
- * timed ≤ calls.
- */
-class Totals {
-  calls = 0;
-  errors = 0;
-  timed = 0;
-  totalNs = 0;
-  selfNs = 0;
-  hasSelf = false;
-  /** Recursion-aware sums (see FunctionReport.inclusiveMs); a delta without them counts its totalNs. */
-  inclNs = 0;
-  hasIncl = false;
-  private estNs = 0;
-  private estSelfNs = 0;
-  private estInclNs = 0;
-  private untimedCalls = 0;
-
-  add(d: DeltaLike): void {
-    const calls = nonNegative(d.calls);
-    const timed = nonNegative(d.timed);
-    const totalNs = nonNegative(d.totalNs);
-    const selfNs = typeof d.selfNs === 'number' ? nonNegative(d.selfNs) : undefined;
-    this.calls += calls;
-    this.errors += nonNegative(d.errors);
-    this.timed += timed;
-    this.totalNs += totalNs;
-    if (selfNs !== undefined) {
-      this.selfNs += selfNs;
-      this.hasSelf = true;
-    }
-    const inclNs = typeof d.inclusiveNs === 'number' ? Math.min(nonNegative(d.inclusiveNs), totalNs) : totalNs;
-    this.inclNs += inclNs;
-    if (typeof d.inclusiveNs === 'number') this.hasIncl = true;
-    if (typeof d.estTotalNs === 'number') {
-      const estNs = nonNegative(d.estTotalNs);
-      this.estNs += estNs;
-      this.estSelfNs += typeof d.estSelfNs === 'number' ? nonNegative(d.estSelfNs) : (selfNs ?? 0);
-      this.estInclNs += typeof d.estInclusiveNs === 'number' ? Math.min(nonNegative(d.estInclusiveNs), estNs) : estNs;
-    } else if (timed === 0) {
-      this.untimedCalls += calls;
-    } else if (timed >= calls) {
-      this.estNs += totalNs;
-      this.estSelfNs += selfNs ?? 0;
-      this.estInclNs += inclNs;
-    } else {
-      const scale = calls / timed;
-      this.estNs += totalNs * scale;
-      this.estSelfNs += (selfNs ?? 0) * scale;
-      this.estInclNs += inclNs * scale;
-    }
-  }
-
-  copy(): Totals {
-    return Object.assign(new Totals(), this);
-  }
-
-  /** Estimated total over all calls (exact when every call was timed). */
-  estimatedTotalNs(): number {
-    const mean = ratio(this.totalNs, this.timed) ?? 0;
-    return this.estNs + this.untimedCalls * mean;
-  }
-
-  estimatedSelfNs(): number {
-    const mean = ratio(this.selfNs, this.timed) ?? 0;
-    return this.estSelfNs + this.untimedCalls * mean;
-  }
-
-  /** Recursion-aware estimate, never above estimatedTotalNs(); undefined when never measured. */
-  estimatedInclusiveNs(): number | undefined {
-    if (!this.hasIncl) return undefined;
-    const mean = ratio(this.inclNs, this.timed) ?? 0;
-    return Math.min(this.estInclNs + this.untimedCalls * mean, this.estimatedTotalNs());
-  }
+/** The report's timing statistics of an aggregate. */
+function timingStats(agg: TimingAgg): TimingStats {
+  const a = agg.all;
+  const h = agg.hist;
+  return {
+    calls: a.calls,
+    errors: a.errors,
+    timedCalls: a.timed,
+    sampled: a.timed < a.calls,
+    totalMs: nsToMs(a.estimatedTotalNs()),
+    meanMs: nsToMsOrNull(a.meanNs()),
+    p50Ms: nsToMsOrNull(h.quantile(0.5)),
+    p95Ms: nsToMsOrNull(h.quantile(0.95)),
+    p99Ms: nsToMsOrNull(h.quantile(0.99)),
+    minMs: nsToMsOrNull(h.min),
+    maxMs: nsToMsOrNull(h.max),
+    histogram: h.toJSON(),
+  };
 }
 
-type DeltaLike = Omit<SpanDelta, 'name'> & { selfNs?: number; estSelfNs?: number; inclusiveNs?: number; estInclusiveNs?: number };
-
-class TimingAgg {
-  readonly all = new Totals();
-  readonly hist = new Histogram();
-  /**
-   * Per-process sums, created when a second process reports: until then every delta came from
-   * `firstPid`, whose share is `all` itself (the same additions in the same order), so the common
-   * single-process case does not add each delta twice.
-   */
-  private byPid: Map<number, Totals> | null = null;
-  private firstPid: number | undefined;
-
-  get calls(): number {
-    return this.all.calls;
-  }
-
-  /** Adds one delta; throws on a malformed histogram before changing anything (the caller turns that into a warning). */
-  add(pid: number, d: DeltaLike): void {
-    const timed = nonNegative(d.timed);
-    if (timed > 0 && Array.isArray(d.hist)) {
-      this.hist.addSparseExact(d.hist, nonNegative(d.totalNs), finiteOr(d.minNs), finiteOr(d.maxNs));
-    }
-    if (this.byPid === null) {
-      this.firstPid ??= pid;
-      if (pid === this.firstPid) {
-        this.all.add(d);
-        return;
-      }
-      this.byPid = new Map([[this.firstPid, this.all.copy()]]);
-    }
-    this.all.add(d);
-    let share = this.byPid.get(pid);
-    if (!share) this.byPid.set(pid, (share = new Totals()));
-    share.add(d);
-  }
-
-  stats(): TimingStats {
-    const a = this.all;
-    const h = this.hist;
-    return {
-      calls: a.calls,
-      errors: a.errors,
-      timedCalls: a.timed,
-      sampled: a.timed < a.calls,
-      totalMs: nsToMs(a.estimatedTotalNs()),
-      meanMs: nsToMsOrNull(ratio(a.totalNs, a.timed)),
-      p50Ms: nsToMsOrNull(h.quantile(0.5)),
-      p95Ms: nsToMsOrNull(h.quantile(0.95)),
-      p99Ms: nsToMsOrNull(h.quantile(0.99)),
-      minMs: nsToMsOrNull(h.min),
-      maxMs: nsToMsOrNull(h.max),
-      histogram: h.toJSON(),
-    };
-  }
-
-  selfMs(): number | null {
-    return this.all.hasSelf ? nsToMs(this.all.estimatedSelfNs()) : null;
-  }
-
-  inclusiveMs(): number | undefined {
-    const ns = this.all.estimatedInclusiveNs();
-    return ns === undefined ? undefined : nsToMs(ns);
-  }
-
-  shares(): ProcessShare[] {
-    const byPid = this.byPid ?? new Map(this.firstPid === undefined ? [] : [[this.firstPid, this.all]]);
-    return [...byPid.entries()]
-      .map(([pid, s]) => ({
-        pid,
-        calls: s.calls,
-        errors: s.errors,
-        timedCalls: s.timed,
-        totalMs: nsToMs(s.estimatedTotalNs()),
-        meanMs: nsToMsOrNull(ratio(s.totalNs, s.timed)),
-      }))
-      .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
-  }
-}
-
-function nonNegative(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
-
-function finiteOr(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+/** Per-process split, highest total first. */
+function shares(agg: TimingAgg): ProcessShare[] {
+  return agg
+    .processes()
+    .map(([pid, s]) => ({
+      pid,
+      calls: s.calls,
+      errors: s.errors,
+      timedCalls: s.timed,
+      totalMs: nsToMs(s.estimatedTotalNs()),
+      meanMs: nsToMsOrNull(s.meanNs()),
+    }))
+    .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.pid - b.pid);
 }
 
 const RESOURCE_FIELDS: readonly NumericKeys<ResourceSampleReport>[] = [
@@ -385,8 +252,8 @@ function cpuPercent(s: ResourceSample): number {
 interface Connection {
   hello?: HelloMessage;
   defs: Map<number, FunctionDef>;
-  /** Function id -> its merged entry, so a delta does not rebuild the string key per function. */
-  entries: Map<number, FunctionEntry>;
+  /** Function id -> its merged entry (ids are small and dense), so a delta does not rebuild the string key per function. */
+  entries: (FunctionEntry | undefined)[];
   /** Latest memo sizes by memo key (size is a level, not a delta). */
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
@@ -431,6 +298,8 @@ export interface RunInput {
 export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
+  /** The functions' sums, side by side (see timing-agg.ts). */
+  private readonly store = new RecordStore(1024);
   private readonly spans = new Map<string, TimingAgg>();
   private readonly memos = new Map<string, MemoAgg>();
   private readonly allSamples: SampleHistory<ResourceSampleReport>;
@@ -439,8 +308,6 @@ export class ReportBuilder {
   private readonly warningKeys = new Set<string>();
   private droppedWarnings = 0;
   private readonly maxWarnings: number;
-  /** Scratch row that each function of a delta is decoded into. */
-  private readonly row = {} as FunctionDelta;
 
   constructor(options: ReportBuilderOptions = {}) {
     const keep = options.maxResourceSamples ?? DEFAULT_HISTORY;
@@ -453,7 +320,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), entries: new Map(), memoSizes: new Map(), closed: false };
+      conn = { defs: new Map(), entries: [], memoSizes: new Map(), closed: false };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -467,7 +334,7 @@ export class ReportBuilder {
         for (const def of Array.isArray(msg.defs) ? msg.defs : []) {
           if (def && typeof def.id === 'number') {
             conn.defs.set(def.id, def);
-            conn.entries.delete(def.id);
+            if (def.id < conn.entries.length) conn.entries[def.id] = undefined;
           }
         }
         break;
@@ -521,12 +388,12 @@ export class ReportBuilder {
         line: def.line,
         column: def.column,
         kind: def.kind,
-        ...agg.stats(),
-        selfMs: agg.selfMs(),
-        processes: agg.shares(),
+        ...timingStats(agg),
+        selfMs: agg.all.hasSelf ? nsToMs(agg.all.estimatedSelfNs()) : null,
+        processes: shares(agg),
       };
-      const inclusiveMs = agg.inclusiveMs();
-      if (inclusiveMs !== undefined) report.inclusiveMs = inclusiveMs;
+      const inclusiveNs = agg.all.estimatedInclusiveNs();
+      if (inclusiveNs !== undefined) report.inclusiveMs = nsToMs(inclusiveNs);
       functions.push(report);
     }
     return functions.sort(byTotalThenCalls);
@@ -538,7 +405,7 @@ export class ReportBuilder {
     const root = processes.find((p) => p.pid === run.pid) ?? processes[0];
     const functions = this.functionReports();
     const spans: SpanReport[] = [...this.spans.entries()]
-      .map(([name, agg]) => ({ name, ...agg.stats(), processes: agg.shares() }))
+      .map(([name, agg]) => ({ name, ...timingStats(agg), processes: shares(agg) }))
       .sort(byTotalThenCalls);
     const warnings = [...this.warnings];
     if (this.droppedWarnings > 0) warnings.push({ pid: null, message: `${this.droppedWarnings} more warnings not shown`, file: null });
@@ -569,12 +436,11 @@ export class ReportBuilder {
     if (typeof v === 'string') {
       this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
     } else {
-      // One reused row: TimingAgg.add reads it and keeps nothing.
-      const row = this.row;
       const entries = conn.entries;
+      const ids = v.ids;
       for (let i = 0; i < v.n; i++) {
-        const id = v.ids[i];
-        let entry = entries.get(id);
+        const id = ids[i];
+        let entry = entries[id];
         if (!entry) {
           const def = conn.defs.get(id);
           if (!def) {
@@ -583,10 +449,14 @@ export class ReportBuilder {
           }
           const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
           entry = this.functions.get(key);
-          if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg() }));
-          entries.set(id, entry);
+          if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
+          if (Number.isInteger(id) && id < MAX_FUNCTION_ID) entries[id] = entry;
         }
-        this.safeAdd(entry.agg, pid, fillRow(v, i, row), 'function', entry.def.name);
+        try {
+          entry.agg.addFromView(pid, v, i);
+        } catch (err) {
+          this.warn(pid, `malformed delta for function ${entry.def.name}: ${(err as Error).message}`, null);
+        }
       }
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {

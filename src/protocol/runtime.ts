@@ -5,8 +5,10 @@
  * `protocol` is not one it speaks. Timings are integer nanoseconds; times of day are epoch ms.
  * Never one message per call: the runtime aggregates and ships deltas (default every 100 ms).
  * Version 2: a delta's functions travel as columns (`DeltaColumns`), not one object each.
+ * Version 3: columns where a few functions differ travel as those exceptions (`SparseColumn`), and
+ * the histogram of a single timed call is implied by its duration.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Environment variables read by the runtime (set by the CLI or the extension). */
 export const ENV = {
@@ -144,11 +146,22 @@ export interface MemoDelta {
 
 /**
  * One column of a delta: a number is that value for every function; an array has one value per
- * function. An absent column is 0 for every function.
+ * function; a `SparseColumn` is one value with exceptions. An absent column is 0 for every function.
  */
-export type DeltaColumn = number | number[];
+export type DeltaColumn = number | number[] | SparseColumn<number>;
 /** A column of an optional field: absent = no function has the field; `null` = this one has not. */
-export type OptionalDeltaColumn = number | (number | null)[];
+export type OptionalDeltaColumn = number | (number | null)[] | SparseColumn<number | null>;
+
+/**
+ * `v` for every function except those at the indexes `at` (ascending, 0-based positions in the
+ * delta), which have the values `x` (as long as `at`). Sent when most functions share one value
+ * and a few do not (e.g. every function called once but the timer callback four times).
+ */
+export interface SparseColumn<T> {
+  v: T;
+  at: number[];
+  x: T[];
+}
 
 /**
  * The functions of a delta, one column per field (parsing a few long arrays of small numbers is
@@ -165,7 +178,9 @@ export type OptionalDeltaColumn = number | (number | null)[];
  *   estInclusiveNs = (inclusiveNs ?? 0) + estInclusiveNs
  * `hist` holds the functions' sparse histograms one after the other, `histLen[i]` numbers each
  * ([bucket, count, ...]; within one function every bucket after the first is sent as the step
- * from the previous bucket).
+ * from the previous bucket). A function with `timed` 1 and `histLen` 0 has the histogram
+ * [bucketIndex(totalNs), 1]: one call's histogram is its duration's bucket (the encoder sends it
+ * explicitly in the rare case where rounding put the duration in another bucket).
  */
 export interface DeltaColumns {
   id: DeltaColumn;

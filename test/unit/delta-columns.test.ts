@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { functionDeltas, readDelta } from '../../src/model/delta-columns';
+import { bucketIndex } from '../../src/model/histogram';
 import { ReportBuilder } from '../../src/model/report';
 import type { DeltaMessage, FunctionDelta, RuntimeMessage } from '../../src/protocol/runtime';
 import { encodeDeltaColumns } from '../../src/runtime/node/delta-encoder';
@@ -53,6 +54,28 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.deepEqual(functionDeltas(msg), fns);
   });
 
+  it('protocol 3: a single call\'s histogram is implied by its duration, and a few exceptions travel as such', () => {
+    // 16 functions called once, fully timed; one (the 6th) called 4 times: every column but totalNs is one value with an exception.
+    const fns: FunctionDelta[] = Array.from({ length: 16 }, (_, k) => {
+      const totalNs = 1000 + 37 * k;
+      if (k === 5) return { id: k, calls: 4, errors: 0, timed: 4, totalNs: 4000, minNs: 700, maxNs: 1500, hist: [bucketIndex(700), 1, bucketIndex(900), 2, bucketIndex(1500), 1] };
+      return { id: k, calls: 1, errors: 0, timed: 1, totalNs, minNs: totalNs, maxNs: totalNs, hist: [bucketIndex(totalNs), 1] };
+    });
+    const msg = onTheWire(fns);
+    assert.deepEqual(msg.cols.calls, { v: 1, at: [5], x: [4] });
+    assert.deepEqual(msg.cols.maxNs, { v: 0, at: [5], x: [2500] });
+    assert.deepEqual(msg.cols.histLen, { v: 0, at: [5], x: [6] }, 'only the 4-call function sends its histogram');
+    assert.equal(msg.cols.hist?.length, 6);
+    assert.deepEqual(functionDeltas(msg), fns);
+    // A single call whose rounded duration lies in another bucket than the one recorded is sent as it is.
+    const odd: FunctionDelta = { id: 0, calls: 1, errors: 0, timed: 1, totalNs: 1024, minNs: 1024, maxNs: 1024, hist: [bucketIndex(1023), 1] };
+    assert.deepEqual(functionDeltas(onTheWire([odd])), [odd]);
+    // More than an eighth of the values differ: a plain array.
+    const mixed = fns.map((f, k) => ({ ...f, errors: k % 3 === 0 ? 1 : 0 }));
+    assert.ok(Array.isArray(onTheWire(mixed).cols.errors));
+    assert.deepEqual(functionDeltas(onTheWire(mixed)), mixed);
+  });
+
   it('absent optional fields stay absent; histogram buckets travel as steps', () => {
     const fns: FunctionDelta[] = [
       { id: 0, calls: 5, errors: 1, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] },
@@ -81,5 +104,9 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.equal(bad({ id: 1, selfNs: [null] }) !== null && typeof bad({ id: 1, selfNs: [null] }), 'object');
     assert.equal(bad({ id: 1, histLen: 2 }), 'hist holds 0 numbers, histLen says 2');
     assert.equal(bad({ id: 1 }, 1.5), 'bad function count 1.5');
+    assert.equal(bad({ id: 1, calls: { v: 1, at: [2], x: [4] } }), 'bad column calls', 'a sparse column must point inside the delta');
+    assert.equal(bad({ id: 1, calls: { v: 1, at: [0], x: [] } }), 'bad column calls', 'as many values as positions');
+    assert.equal(bad({ id: 1, calls: { v: 'x', at: [], x: [] } }), 'bad column calls', 'values are numbers');
+    assert.equal(bad({ id: 1, selfNs: { v: null, at: [0], x: [5] } }) !== null, true, 'null is a value of optional columns');
   });
 });

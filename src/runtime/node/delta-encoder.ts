@@ -1,10 +1,12 @@
 /**
  * Encodes the functions of a cut as `DeltaColumns` (see src/protocol/runtime.ts for the layout):
  * one array per field, most fields as differences that are 0 in the common case, columns that
- * hold one value collapsed to that value and columns that are all 0 / all absent left out.
+ * hold one value collapsed to that value, columns with a few exceptions sent as those, columns
+ * that are all 0 / all absent left out, and a single call's histogram left to the decoder.
  * Runs once per flush in the measured program; the decoder is src/model/delta-columns.ts.
  */
-import type { DeltaColumns, FunctionDelta } from '../../protocol/runtime';
+import { bucketIndex } from '../../model/histogram';
+import type { DeltaColumns, FunctionDelta, SparseColumn } from '../../protocol/runtime';
 
 type Optional = 'selfNs' | 'inclusiveNs' | 'estTotalNs' | 'estSelfNs' | 'estInclusiveNs';
 
@@ -40,13 +42,21 @@ export function encodeDeltaColumns(fns: readonly FunctionDelta[]): DeltaColumns 
     opt.estSelfNs[i] = f.estSelfNs === undefined ? null : f.estSelfNs - (f.selfNs ?? 0);
     opt.estInclusiveNs[i] = f.estInclusiveNs === undefined ? null : f.estInclusiveNs - (f.inclusiveNs ?? 0);
     const h = f.hist;
-    histLen[i] = h.length;
-    for (let k = 0; k < h.length; k += 2) hist.push(k === 0 ? h[0] : h[k] - h[k - 2], h[k + 1]);
+    if (f.timed === 1 && h.length === 2 && h[1] === 1 && h[0] === bucketIndex(f.totalNs)) {
+      histLen[i] = 0; // implied by totalNs
+    } else if (f.timed === 1 && h.length === 0) {
+      // Never sent by the recorder (a timed call is in its histogram); [0, 0] adds nothing, where an empty one would read as implied.
+      histLen[i] = 2;
+      hist.push(0, 0);
+    } else {
+      histLen[i] = h.length;
+      for (let k = 0; k < h.length; k += 2) hist.push(k === 0 ? h[0] : h[k] - h[k - 2], h[k + 1]);
+    }
   }
   const cols: DeltaColumns = { id: collapse(id) };
   const set = (key: keyof DeltaColumns, values: number[]): void => {
     const c = collapse(values);
-    if (c !== 0) cols[key] = c as number & number[];
+    if (c !== 0) (cols as unknown as Record<string, unknown>)[key] = c;
   };
   set('calls', calls);
   set('errors', errors);
@@ -63,11 +73,38 @@ export function encodeDeltaColumns(fns: readonly FunctionDelta[]): DeltaColumns 
   return cols;
 }
 
-/** The value itself when every entry is that number, else the array. */
-function collapse<T extends number | null>(values: T[]): number | T[] {
-  if (values.length === 0) return 0;
-  const first = values[0];
-  if (first === null) return values;
-  for (let i = 1; i < values.length; i++) if (values[i] !== first) return values;
-  return first;
+/**
+ * The value itself when every entry is that number; a SparseColumn when at most an eighth of the
+ * entries differ from the most common of a few candidates (first, middle, last); else the array.
+ */
+function collapse<T extends number | null>(values: T[]): number | T[] | SparseColumn<T> {
+  const n = values.length;
+  if (n === 0) return 0;
+  let best = values[0];
+  let bestCount = countOf(values, best);
+  for (const candidate of [values[n >> 1], values[n - 1]]) {
+    if (candidate === best) continue;
+    const count = countOf(values, candidate);
+    if (count > bestCount) {
+      best = candidate;
+      bestCount = count;
+    }
+  }
+  if (bestCount === n && best !== null) return best;
+  if (n - bestCount > n >> 3) return values;
+  const at: number[] = [];
+  const x: T[] = [];
+  for (let i = 0; i < n; i++) {
+    if (values[i] !== best) {
+      at.push(i);
+      x.push(values[i]);
+    }
+  }
+  return { v: best, at, x };
+}
+
+function countOf<T>(values: readonly T[], v: T): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === v) count++;
+  return count;
 }

@@ -8,8 +8,8 @@
  * the report builder's merge of a 5,000-function delta reads one kind of array only: the columns
  * as JSON.parse makes them come in several element kinds (small integers, doubles, with nulls),
  * and reading them through one accessor made every read a polymorphic lookup, which cost more
- * than the additions. The arrays are scratch space reused by the next decode: a view is valid
- * until `readDelta` is called with another message.
+ * than the additions. The arrays are scratch space reused by the next decode (each as long as
+ * the delta): a view is valid until `readDelta` is called with another message.
  */
 import type { DeltaColumns, DeltaMessage, FunctionDelta } from '../protocol/runtime';
 import { bucketIndex } from './histogram';
@@ -41,12 +41,12 @@ type Optional = 'selfNs' | 'inclusiveNs' | 'estTotalNs' | 'estSelfNs' | 'estIncl
 const OPTIONAL: readonly Optional[] = ['selfNs', 'inclusiveNs', 'estTotalNs', 'estSelfNs', 'estInclusiveNs'];
 const MAX_FUNCTIONS = 1 << 24;
 
-/** Reused arrays, grown to the largest delta seen. */
+/** Reused arrays, grown to the largest delta seen; handed out as views exactly `n` long. */
 const scratch = new Map<string, Float64Array>();
 function array(name: string, n: number): Float64Array {
   let a = scratch.get(name);
   if (!a || a.length < n) scratch.set(name, (a = new Float64Array(Math.max(n, 2 * (a?.length ?? 0), 16))));
-  return a;
+  return a.subarray(0, n);
 }
 
 /** The last message decoded: the report builder and the live session both read each delta. */

@@ -76,6 +76,17 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.deepEqual(functionDeltas(onTheWire(mixed)), mixed);
   });
 
+  it('a view\'s columns are as long as its delta, though the arrays behind them are reused', () => {
+    const one = (id: number): FunctionDelta => ({ id, calls: 1, errors: 0, timed: 1, totalNs: 900, minNs: 900, maxNs: 900, hist: [bucketIndex(900), 1] });
+    const big = readDelta(onTheWire(Array.from({ length: 50 }, (_, k) => one(k))));
+    assert.ok(typeof big !== 'string' && big.ids.length === 50);
+    const small = readDelta(onTheWire([one(7), one(9)]));
+    assert.ok(typeof small !== 'string');
+    assert.deepEqual([...small.ids], [7, 9], 'no ids of the earlier, larger delta');
+    for (const key of ['calls', 'timed', 'totalNs', 'histStart', 'histLen'] as const) assert.equal(small[key].length, 2, key);
+    assert.equal(small.hist.length, 4);
+  });
+
   it('absent optional fields stay absent; histogram buckets travel as steps', () => {
     const fns: FunctionDelta[] = [
       { id: 0, calls: 5, errors: 1, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] },

@@ -23,27 +23,32 @@ function percentOfRun(f: FunctionReport, wallMs: number): number | null {
 
 /** Expands a lens template (see ServerSettings.lens.format); unknown placeholders stay as typed. */
 export function lensText(f: FunctionReport, template: string, ctx: LensContext): string {
-  const values: Record<string, string> = {
-    avg: formatDuration(f.meanMs),
-    p50: formatDuration(f.p50Ms),
-    p95: formatDuration(f.p95Ms),
-    p99: formatDuration(f.p99Ms),
-    min: formatDuration(f.minMs),
-    max: formatDuration(f.maxMs),
-    total: formatDuration(f.totalMs),
-    self: formatDuration(f.selfMs),
-    calls: `${formatCount(f.calls)} ${f.calls === 1 ? 'call' : 'calls'}`,
-    count: formatCount(f.calls),
-    errors: formatCount(f.errors),
-    percent: formatPercent(percentOfRun(f, ctx.wallMs)),
-    sampled: f.sampled ? (f.timedCalls === 0 ? ' · not timed' : ' · sampled') : '',
-  };
   // Count-only functions have no timings: a template full of "-" says nothing, so say that.
   const text =
     f.timedCalls === 0 && template === DEFAULT_LENS_FORMAT
-      ? `${values.calls} · not timed`
-      : template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+      ? `${lensValue(f, 'calls', ctx)} · not timed`
+      : template.replace(/\{(\w+)\}/g, (whole, name: string) => lensValue(f, name, ctx) ?? whole);
   return ctx.stale ? `${STALE_PREFIX}${text}` : text;
+}
+
+/** One placeholder's text (formatted only when the template uses it: lenses are rebuilt about once a second). */
+function lensValue(f: FunctionReport, name: string, ctx: LensContext): string | undefined {
+  switch (name) {
+    case 'avg': return formatDuration(f.meanMs);
+    case 'p50': return formatDuration(f.p50Ms);
+    case 'p95': return formatDuration(f.p95Ms);
+    case 'p99': return formatDuration(f.p99Ms);
+    case 'min': return formatDuration(f.minMs);
+    case 'max': return formatDuration(f.maxMs);
+    case 'total': return formatDuration(f.totalMs);
+    case 'self': return formatDuration(f.selfMs);
+    case 'calls': return `${formatCount(f.calls)} ${f.calls === 1 ? 'call' : 'calls'}`;
+    case 'count': return formatCount(f.calls);
+    case 'errors': return formatCount(f.errors);
+    case 'percent': return formatPercent(percentOfRun(f, ctx.wallMs));
+    case 'sampled': return f.sampled ? (f.timedCalls === 0 ? ' · not timed' : ' · sampled') : '';
+    default: return undefined;
+  }
 }
 
 /** A few log-spaced rows of a histogram as text bars: `  1.02 µs – 2.05 µs │████████ 1,204`. */

@@ -4,10 +4,10 @@
  *
  * Why the sums live in a Float64Array record and not in object fields: the language server merges
  * every function of every delta (up to 50,000 function deltas a second), and object fields holding
- * non-integer numbers are boxed, one heap object per field, so one function's sums were a dozen
- * scattered cache misses. A `RecordStore` keeps the records of all the functions of a report side
- * by side (functions are added in id order, so a delta walks memory forwards); spans and
- * per-process shares get a one-record store of their own.
+ * numbers other than small integers are boxed, one heap object per field, so one function's sums
+ * were a dozen scattered cache misses. A `RecordStore` keeps the records of all the functions of a
+ * report side by side (functions are added in id order, so a delta walks memory forwards); spans
+ * and per-process shares get a one-record store of their own.
  */
 import type { SpanDelta } from '../protocol/runtime';
 import { functionAt, type DeltaView } from './delta-columns';
@@ -226,7 +226,10 @@ export class TimingAgg {
     return this.all.calls;
   }
 
-  /** Adds one delta; throws on a malformed histogram before changing anything (the caller turns that into a warning). */
+  /**
+   * Adds one delta; throws on a malformed histogram before changing anything (the caller turns
+   * that into a warning). `withHist` false: the histogram was added already (addFromView).
+   */
   add(pid: number, d: DeltaLike, withHist = true): void {
     const timed = nonNegative(d.timed);
     if (withHist && timed > 0 && Array.isArray(d.hist)) {
@@ -248,7 +251,7 @@ export class TimingAgg {
 
   /** Adds function i of a decoded delta (the server's hot path: no row object); throws like `add`. */
   addFromView(pid: number, v: DeltaView, i: number): void {
-    if (v.timed[i] > 0) {
+    if (clamp(v.timed[i]) > 0) {
       const start = v.histStart[i];
       this.hist.addSparseExact(v.hist, clamp(v.totalNs[i]), finiteOr(v.minNs[i]), finiteOr(v.maxNs[i]), start, start + v.histLen[i]);
     }

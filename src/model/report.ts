@@ -17,7 +17,8 @@ import { readDelta } from './delta-columns';
 import type { HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull } from './stats';
-import { RecordStore, TimingAgg, nonNegative } from './timing-agg';
+import { RecordStore } from './record-store';
+import { TimingAgg, nonNegative } from './timing-agg';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -298,8 +299,8 @@ export interface RunInput {
 export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
-  /** The functions' sums, side by side (see timing-agg.ts). */
-  private readonly store = new RecordStore(1024);
+  /** The functions' sums and histogram scalars, side by side (see record-store.ts). */
+  private readonly store = new RecordStore(16_384);
   private readonly spans = new Map<string, TimingAgg>();
   private readonly memos = new Map<string, MemoAgg>();
   private readonly allSamples: SampleHistory<ResourceSampleReport>;

@@ -2,16 +2,13 @@
  * Running timing sums of one function or span: `Totals` (counts and time sums with their sampling
  * estimates) and `TimingAgg` (totals + histogram + per-process split). Pure.
  *
- * Why the sums live in a Float64Array record and not in object fields: the language server merges
- * every function of every delta (up to 50,000 function deltas a second), and object fields holding
- * numbers other than small integers are boxed, one heap object per field, so one function's sums
- * were a dozen scattered cache misses. A `RecordStore` keeps the records of all the functions of a
- * report side by side (functions are added in id order, so a delta walks memory forwards); spans
- * and per-process shares get a one-record store of their own.
+ * The sums and the histogram's scalars live in Float64Array records (record-store.ts says why);
+ * a report's functions share one store, spans and per-process shares get stores of their own.
  */
 import type { SpanDelta } from '../protocol/runtime';
 import { functionAt, type DeltaView } from './delta-columns';
 import { Histogram } from './histogram';
+import { RecordStore } from './record-store';
 import { ratio } from './stats';
 
 /** What a delta says about one function or span (optional fields: absent = not measured). */
@@ -32,28 +29,6 @@ const FLAGS = 10;
 const RECORD = 11;
 const HAS_SELF = 1;
 const HAS_INCL = 2;
-
-/** Growable array of Totals records (one per function of a report). */
-export class RecordStore {
-  a: Float64Array;
-  private used = 0;
-
-  constructor(capacity = 1) {
-    this.a = new Float64Array(Math.max(1, capacity) * RECORD);
-  }
-
-  /** Offset of a new zeroed record. */
-  allocate(): number {
-    const o = this.used;
-    this.used += RECORD;
-    if (this.used > this.a.length) {
-      const grown = new Float64Array(Math.max(this.used, this.a.length * 2));
-      grown.set(this.a);
-      this.a = grown;
-    }
-    return o;
-  }
-}
 
 export function nonNegative(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
@@ -129,8 +104,8 @@ function addToRecord(
 export class Totals {
   private readonly o: number;
 
-  constructor(private readonly store: RecordStore = new RecordStore()) {
-    this.o = store.allocate();
+  constructor(private readonly store: RecordStore = new RecordStore(RECORD)) {
+    this.o = store.allocate(RECORD);
   }
 
   get calls(): number {
@@ -208,7 +183,7 @@ export class Totals {
 /** Totals, histogram and per-process split of one function or span. */
 export class TimingAgg {
   readonly all: Totals;
-  readonly hist = new Histogram();
+  readonly hist: Histogram;
   /**
    * Per-process sums, created when a second process reports: until then every delta came from
    * `firstPid`, whose share is `all` itself (the same additions in the same order), so the common
@@ -220,6 +195,7 @@ export class TimingAgg {
   /** `store`: where the sums live (a report's functions share one). */
   constructor(store?: RecordStore) {
     this.all = new Totals(store);
+    this.hist = new Histogram(store); // next to the sums: one delta touches both
   }
 
   get calls(): number {

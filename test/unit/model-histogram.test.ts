@@ -11,6 +11,7 @@ import {
   denseToSparse,
   mergeSparse,
 } from '../../src/model/histogram';
+import { RecordStore } from '../../src/model/record-store';
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function rng(seed: number): () => number {
@@ -37,6 +38,33 @@ function relErr(got: number, want: number): number {
 const HOUR_NS = 3600e9;
 
 describe('model/histogram', () => {
+  it('counts every bucket exactly wherever its counts are kept (the window in the record, or outside it)', () => {
+    // A slow first call, then durations wandering over four octaves and back: the window is placed,
+    // moved, and buckets land on both sides of it.
+    const r = rng(7);
+    const values = [5_000_000, ...Array.from({ length: 3000 }, (_, k) => Math.round(800 * 2 ** (4 * r()) * (k < 1500 ? 1 : 0.5)))];
+    const h = new Histogram();
+    const shared = new RecordStore();
+    const inStore = [new Histogram(shared), new Histogram(shared)]; // records side by side in one store
+    const byBucket = new Map<number, number>();
+    for (const v of values) {
+      h.record(v);
+      inStore[v % 2].record(v);
+      byBucket.set(bucketIndex(v), (byBucket.get(bucketIndex(v)) ?? 0) + 1);
+    }
+    const want = [...byBucket.entries()].sort((a, b) => a[0] - b[0]).flat();
+    assert.deepEqual(h.toSparse(), want);
+    assert.deepEqual(mergeSparse(inStore[0].toSparse(), inStore[1].toSparse()), want);
+    for (const [i, c] of byBucket) assert.equal(h.bucketCount(i), c, `bucket ${i}`);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of [0.5, 0.95, 0.99]) assert.ok(relErr(h.quantile(q)!, exactQuantile(sorted, q)) <= MAX_RELATIVE_ERROR, `q${q}`);
+    const merged = new Histogram();
+    merged.merge(inStore[0]);
+    merged.merge(inStore[1]);
+    assert.deepEqual(merged.toSparse(), want);
+    assert.equal(merged.count, values.length);
+  });
+
   describe('buckets', () => {
     it('values below 32 ns have exact buckets', () => {
       for (let v = 0; v < SUB_BUCKETS; v++) {

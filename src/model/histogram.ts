@@ -239,17 +239,24 @@ export class Histogram {
    * [min, max]. Within MAX_RELATIVE_ERROR of the exact nearest-rank quantile. Undefined when empty.
    */
   quantile(q: number): number | undefined {
-    if (this.total === 0) return undefined;
-    if (!(q > 0)) return this.minNs;
-    if (q >= 1) return this.maxNs;
-    const rank = Math.max(1, Math.ceil(q * this.total));
-    let seen = 0;
+    return this.quantiles([q])[0];
+  }
+
+  /** `quantile` of each q, reading the buckets once (a report asks for p50, p95 and p99 together). */
+  quantiles(qs: readonly number[]): (number | undefined)[] {
+    if (this.total === 0) return qs.map(() => undefined);
     const sparse = this.toSparse();
-    for (let k = 0; k < sparse.length; k += 2) {
-      seen += sparse[k + 1];
-      if (seen >= rank) return Math.min(this.maxNs, Math.max(this.minNs, bucketValue(sparse[k])));
-    }
-    return this.maxNs;
+    return qs.map((q) => {
+      if (!(q > 0)) return this.minNs;
+      if (q >= 1) return this.maxNs;
+      const rank = Math.max(1, Math.ceil(q * this.total));
+      let seen = 0;
+      for (let k = 0; k < sparse.length; k += 2) {
+        seen += sparse[k + 1];
+        if (seen >= rank) return Math.min(this.maxNs, Math.max(this.minNs, bucketValue(sparse[k])));
+      }
+      return this.maxNs;
+    });
   }
 
   /** Count in bucket i. */

@@ -203,6 +203,7 @@ export interface Report {
 function timingStats(agg: TimingAgg): TimingStats {
   const a = agg.all;
   const h = agg.hist;
+  const [p50, p95, p99] = h.quantiles([0.5, 0.95, 0.99]);
   return {
     calls: a.calls,
     errors: a.errors,
@@ -210,9 +211,9 @@ function timingStats(agg: TimingAgg): TimingStats {
     sampled: a.timed < a.calls,
     totalMs: nsToMs(a.estimatedTotalNs()),
     meanMs: nsToMsOrNull(a.meanNs()),
-    p50Ms: nsToMsOrNull(h.quantile(0.5)),
-    p95Ms: nsToMsOrNull(h.quantile(0.95)),
-    p99Ms: nsToMsOrNull(h.quantile(0.99)),
+    p50Ms: nsToMsOrNull(p50),
+    p95Ms: nsToMsOrNull(p95),
+    p99Ms: nsToMsOrNull(p99),
     minMs: nsToMsOrNull(h.min),
     maxMs: nsToMsOrNull(h.max),
     histogram: h.toJSON(),
@@ -299,6 +300,7 @@ export interface RunInput {
 export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
+  private readonly functionsByFile = new Map<string, FunctionEntry[]>();
   /** The functions' sums and histogram scalars, side by side (see record-store.ts). */
   private readonly store = new RecordStore(16_384);
   private readonly spans = new Map<string, TimingAgg>();
@@ -375,14 +377,20 @@ export class ReportBuilder {
     this.warnings.push({ pid, message, file });
   }
 
-  /**
-   * Reports of the called functions accepted by `filter` (all by default), highest total first.
-   * Live views (the language server) ask for one file's functions without building the whole report.
-   */
-  functionReports(filter?: (def: Readonly<FunctionDef>) => boolean): FunctionReport[] {
+  /** Reports of the called functions, highest total first. */
+  functionReports(): FunctionReport[] {
+    return this.reportsOf(this.functions.values());
+  }
+
+  /** `functionReports` of one file's functions: live views (the lenses, about once a second) read one file, not the whole report. */
+  functionReportsIn(file: string): FunctionReport[] {
+    return this.reportsOf(this.functionsByFile.get(file) ?? []);
+  }
+
+  private reportsOf(entries: Iterable<FunctionEntry>): FunctionReport[] {
     const functions: FunctionReport[] = [];
-    for (const { def, agg } of this.functions.values()) {
-      if (agg.calls === 0 || (filter && !filter(def))) continue;
+    for (const { def, agg } of entries) {
+      if (agg.calls === 0) continue;
       const report: FunctionReport = {
         name: def.name,
         file: def.file,
@@ -450,7 +458,12 @@ export class ReportBuilder {
           }
           const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
           entry = this.functions.get(key);
-          if (!entry) this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
+          if (!entry) {
+            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
+            let inFile = this.functionsByFile.get(def.file);
+            if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
+            inFile.push(entry);
+          }
           if (Number.isInteger(id) && id < MAX_FUNCTION_ID) entries[id] = entry;
         }
         try {

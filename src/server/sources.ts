@@ -198,7 +198,7 @@ export class LiveSession implements Source {
     if (!version) return [];
     const hit = this.cache.get(file);
     if (hit && hit.version === version) return hit.functions;
-    const functions = this.builder.functionReports((def) => def.file === file);
+    const functions = this.builder.functionReportsIn(file);
     this.cache.set(file, { version, functions });
     return functions;
   }

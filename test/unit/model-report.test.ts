@@ -162,6 +162,10 @@ describe('model/report', () => {
     assertValid(r);
     assert.deepEqual(r.functions.map((f) => `${f.name}@${f.column}`), ['f@20', 'g@1', 'f@1']);
     assert.equal(r.functions[1].kind, 'async');
+    // One file's functions (what the lenses read) are the report's functions of that file.
+    for (const file of ['/app/a.js', '/app/b.js', '/app/none.js']) {
+      assert.deepEqual(b.functionReportsIn(file), r.functions.filter((f) => f.file === file), file);
+    }
   });
 
   it('sampled and count-only functions: calls exact, means over timed calls, totals extrapolated', () => {

@@ -25,6 +25,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const rpc = require('vscode-jsonrpc/node');
+const { FILES, PER_FILE, writeSyntheticProgram } = require('./lib/synthetic-program');
 
 const root = path.resolve(__dirname, '..');
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
@@ -34,39 +35,12 @@ const quick = process.argv.includes('--quick');
 const seconds = Number(arg('--seconds', quick ? 8 : 12));
 const rounds = Number(arg('--rounds', quick ? 1 : 3));
 const WARMUP_S = 3;
-const FILES = 50;
-const PER_FILE = 100;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-server-bench-'));
 const workspace = path.join(tmp, 'ws');
 fs.mkdirSync(workspace);
 
-// ---- the synthetic program -------------------------------------------------------------------
-for (let f = 0; f < FILES; f++) {
-  const body = [`'use strict';`];
-  for (let i = 0; i < PER_FILE; i++) {
-    body.push(`function f${f}_${i}(x) {`, `  let h = x;`, `  for (let k = 0; k < ${20 + (i % 7) * 10}; k++) h = (h * 31 + k) | 0;`, `  return h;`, `}`);
-  }
-  body.push(`module.exports = [${Array.from({ length: PER_FILE }, (_, i) => `f${f}_${i}`).join(', ')}];`);
-  fs.writeFileSync(path.join(workspace, `mod${f}.js`), `${body.join('\n')}\n`);
-}
-fs.writeFileSync(
-  path.join(workspace, 'main.js'),
-  `'use strict';
-const fns = [];
-for (let f = 0; f < ${FILES}; f++) fns.push(...require('./mod' + f + '.js'));
-// Four ticks per 100 ms flush, each calling the next quarter of BENCH_PER_DELTA functions in
-// rotation, so one delta carries BENCH_PER_DELTA distinct functions.
-const perTick = Math.ceil(Number(process.env.BENCH_PER_DELTA) / 4);
-const until = Date.now() + Number(process.env.BENCH_MS);
-for (const fn of fns) fn(1); // every function announced and called once
-let next = 0;
-const timer = setInterval(() => {
-  if (Date.now() > until) return clearInterval(timer);
-  for (let i = 0; i < perTick; i++) fns[next++ % fns.length](i);
-}, 25);
-`,
-);
+writeSyntheticProgram(workspace);
 
 // ---- an editor-like LSP client -----------------------------------------------------------------
 function startServer() {

@@ -11,7 +11,6 @@ import type {
   Mode,
   ResourceSample,
   RuntimeMessage,
-  SpanDelta,
 } from '../protocol/runtime';
 import { readDelta } from './delta-columns';
 import type { HistogramJSON } from './histogram';
@@ -469,7 +468,7 @@ export class ReportBuilder {
         try {
           entry.agg.addFromView(pid, v, i);
         } catch (err) {
-          this.warn(pid, `malformed delta for function ${entry.def.name}: ${(err as Error).message}`, null);
+          this.warnMalformed(pid, 'function', entry.def.name, err);
         }
       }
     }
@@ -477,19 +476,20 @@ export class ReportBuilder {
       if (!s || typeof s.name !== 'string') continue;
       let agg = this.spans.get(s.name);
       if (!agg) this.spans.set(s.name, (agg = new TimingAgg()));
-      this.safeAdd(agg, pid, s, 'span', s.name);
+      try {
+        agg.add(pid, s);
+      } catch (err) {
+        this.warnMalformed(pid, 'span', s.name, err);
+      }
     }
     for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
       if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
     }
   }
 
-  private safeAdd(agg: TimingAgg, pid: number, d: Omit<SpanDelta, 'name'>, kind: 'function' | 'span', name: string): void {
-    try {
-      agg.add(pid, d);
-    } catch (err) {
-      this.warn(pid, `malformed delta for ${kind} ${name}: ${(err as Error).message}`, null);
-    }
+  /** An aggregate refused a delta (TimingAgg.add / addFromView throw before changing anything). */
+  private warnMalformed(pid: number, kind: 'function' | 'span', name: string, err: unknown): void {
+    this.warn(pid, `malformed delta for ${kind} ${name}: ${(err as Error).message}`, null);
   }
 
   private acceptMemo(conn: Connection, m: MemoDelta): void {

@@ -30,9 +30,6 @@ const RECORD = 11;
 const HAS_SELF = 1;
 const HAS_INCL = 2;
 
-export function nonNegative(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
 
 export function finiteOr(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
@@ -44,6 +41,11 @@ const valueAt = (c: Float64Array | null, i: number): number => (c === null ? NaN
 
 /** A finite value above 0, else 0 (bad input counts as nothing). */
 const clamp = (v: number): number => (v > 0 && v < Infinity ? v : 0);
+
+/** `clamp` of anything: not a number counts as 0. */
+export function nonNegative(v: unknown): number {
+  return typeof v === 'number' ? clamp(v) : 0;
+}
 
 /**
  * Adds one delta to the record at `o`. Optional values are NaN when absent. Values that are not

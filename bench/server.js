@@ -5,6 +5,7 @@
 //     [--server <other checkout>/dist/server.js]  (before/after comparisons in one session)
 //     [--cpu-prof-dir <dir>]  (profile the server)  [--no-gauge]  (perfLens.gauge.enable false)
 //     [--server-node-args=--trace-gc,...]  (V8/Node flags for the server process)
+//     [--server-stdout <file>]  (LSP over a pipe; the server's stdout, e.g. --trace-opt, to the file)
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
@@ -43,14 +44,26 @@ fs.mkdirSync(workspace);
 writeSyntheticProgram(workspace);
 
 // ---- an editor-like LSP client -----------------------------------------------------------------
-function startServer() {
+async function startServer() {
   const profile = arg('--cpu-prof-dir', null); // inspect where the server's time goes
   const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
   // e.g. --server-node-args=--trace-gc (comma-separated): V8/Node flags for the server only.
   const extra = process.argv.find((a) => a.startsWith('--server-node-args='));
   if (extra) nodeArgs.push(...extra.slice('--server-node-args='.length).split(','));
-  const proc = spawn(process.execPath, [...nodeArgs, serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  // --server-stdout <file>: the LSP stream goes over a pipe and the server's stdout (V8's
+  // --trace-opt/--trace-deopt print there) into the file.
+  const stdoutFile = arg('--server-stdout', null);
+  let proc;
+  let conn;
+  if (stdoutFile) {
+    const pipeName = rpc.generateRandomPipeName();
+    const transport = await rpc.createClientPipeTransport(pipeName);
+    proc = spawn(process.execPath, [...nodeArgs, serverJs, `--pipe=${pipeName}`], { stdio: ['ignore', fs.openSync(stdoutFile, 'a'), 'inherit'] });
+    conn = rpc.createMessageConnection(...(await transport.onConnected()));
+  } else {
+    proc = spawn(process.execPath, [...nodeArgs, serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  }
   const state = { proc, conn, refreshes: 0, lensMs: [], lensCounts: [] };
   const openUri = `file://${path.join(workspace, 'mod0.js')}`;
   conn.onRequest('workspace/codeLens/refresh', () => {
@@ -149,7 +162,7 @@ function quantile(xs, q) {
 }
 
 async function idle() {
-  const server = startServer();
+  const server = await startServer();
   await server.init();
   await sleep(1000);
   const a = await sample(server);
@@ -160,7 +173,7 @@ async function idle() {
 }
 
 async function scenario(name, perDelta) {
-  const server = startServer();
+  const server = await startServer();
   await server.init();
   const session = await server.conn.sendRequest('perfLens/startSession', { name });
   const child = spawn(process.execPath, [path.join(workspace, 'main.js')], {
@@ -171,8 +184,16 @@ async function scenario(name, perDelta) {
   await sleep(WARMUP_S * 1000);
   const a = await sample(server);
   const refreshes0 = server.refreshes;
-  await sleep(seconds * 1000);
-  const b = await sample(server);
+  // CPU per 5 s window too: the JIT settles over the first tens of seconds (the server outlives sessions).
+  const timeline = [];
+  let last = a;
+  for (let left = seconds; left > 0; left -= 5) {
+    await sleep(Math.min(5, left) * 1000);
+    const now = await sample(server);
+    timeline.push(pct(last, now).cpuPercent);
+    last = now;
+  }
+  const b = last;
   const refreshes = server.refreshes - refreshes0;
   await exited;
   const deltas = b.stats.deltasReceived - a.stats.deltasReceived;
@@ -185,6 +206,7 @@ async function scenario(name, perDelta) {
     functionsPerDelta: perDelta,
     deltasPerSecond: round(deltas / ((b.at - a.at) / 1000), 1),
     ...pct(a, b),
+    cpuPercentPer5s: timeline,
     refreshesPerSecond: round(refreshes / ((b.at - a.at) / 1000), 2),
     refreshLatencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: quantile(lat, 1) },
     codeLensResponseMs: { p50: round(quantile(lensMs, 0.5) ?? NaN, 2), max: round(quantile(lensMs, 1) ?? NaN, 2) },

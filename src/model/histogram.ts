@@ -10,16 +10,21 @@
  */
 import { RecordStore } from './record-store';
 
-// A histogram's record (see Histogram): count, sum, min, max, first bucket of the window, counts.
+// A histogram's record (see Histogram): count, sum, min, max, first bucket of the window, the
+// window's total count, counts.
 const COUNT = 0;
 const SUM = 1;
 const MIN = 2;
 const MAX = 3;
 const WINDOW_LO = 4;
-const WINDOW_COUNTS = 5;
+const WINDOW_TOTAL = 5;
+const WINDOW_COUNTS = 6;
 /** Buckets held in the record: two powers of two (32 sub-buckets each), from half an octave below the first duration. */
 const WINDOW = 64;
 const RECORD = WINDOW_COUNTS + WINDOW;
+/** Buckets a spill starts with (half an octave); `EMPTY` is the spill of a histogram without one. */
+const MIN_SPILL = 16;
+const EMPTY = new Float64Array(0);
 
 /** log2 of the sub-buckets per power of two. */
 export const SUB_BUCKET_BITS = 5;
@@ -102,11 +107,12 @@ export class Histogram {
    * stay within a few percent of each other, so nearly every addition lands in the window, next
    * to the function's sums: the server adds thousands of histograms per delta, and a separate
    * counts array was one more cache miss each (half of the merge's time with cold caches).
-   * Buckets outside the window go to `spill` (dense, from bucket `spillLo`).
+   * Buckets outside the window go to `spill` (dense counts of buckets spillLo.., grown by
+   * doubling: a function's outliers, e.g. calls slowed by a GC pause, land there often).
    */
   private readonly store: RecordStore;
   private readonly o: number;
-  private spill: number[] = [];
+  private spill: Float64Array = EMPTY;
   private spillLo = 0;
 
   /** `store`: where the record lives (default: a store of its own). */
@@ -242,10 +248,13 @@ export class Histogram {
     return this.quantiles([q])[0];
   }
 
-  /** `quantile` of each q, reading the buckets once (a report asks for p50, p95 and p99 together). */
-  quantiles(qs: readonly number[]): (number | undefined)[] {
+  /**
+   * `quantile` of each q, reading the buckets once (a report asks for p50, p95 and p99 together).
+   * `sparse`: this histogram's `toSparse()` when the caller has it already.
+   */
+  quantiles(qs: readonly number[], sparse?: readonly number[]): (number | undefined)[] {
     if (this.total === 0) return qs.map(() => undefined);
-    const sparse = this.toSparse();
+    sparse ??= this.toSparse();
     return qs.map((q) => {
       if (!(q > 0)) return this.minNs;
       if (q >= 1) return this.maxNs;
@@ -264,7 +273,13 @@ export class Histogram {
     const a = this.store.a;
     const k = i - a[this.o + WINDOW_LO];
     const inWindow = k >= 0 && k < WINDOW ? a[this.o + WINDOW_COUNTS + k] : 0;
-    return inWindow + (this.spill[i - this.spillLo] ?? 0);
+    return inWindow + this.spilled(i);
+  }
+
+  /** Count of bucket i in the spill. */
+  private spilled(i: number): number {
+    const k = i - this.spillLo;
+    return k >= 0 && k < this.spill.length ? this.spill[k] : 0;
   }
 
   /** Sparse [index, count, ...] form, indexes ascending. */
@@ -278,7 +293,7 @@ export class Histogram {
     for (; k < spill.length && this.spillLo + k < lo; k++) if (spill[k] !== 0) out.push(this.spillLo + k, spill[k]);
     if (lo === lo) {
       for (let w = 0; w < WINDOW; w++) {
-        const c = a[this.o + WINDOW_COUNTS + w] + (spill[lo + w - this.spillLo] ?? 0);
+        const c = a[this.o + WINDOW_COUNTS + w] + this.spilled(lo + w);
         if (c !== 0) out.push(lo + w, c);
       }
       k = Math.max(k, lo + WINDOW - this.spillLo);
@@ -309,9 +324,7 @@ export class Histogram {
     let w = i - lo;
     if (w < 0 || w >= WINDOW) {
       // Most counts outside the window (e.g. it was placed at a slow first call): move it here.
-      let inWindow = 0;
-      for (let k = 0; k < WINDOW; k++) inWindow += a[o + WINDOW_COUNTS + k];
-      if (inWindow * 4 >= this.total) {
+      if (a[o + WINDOW_TOTAL] * 4 >= this.total) {
         this.addToSpill(i, c);
         return;
       }
@@ -319,6 +332,7 @@ export class Histogram {
       w = i - a[o + WINDOW_LO];
     }
     a[o + WINDOW_COUNTS + w] += c;
+    a[o + WINDOW_TOTAL] += c;
   }
 
   /** Puts the window's counts into the spill, starts the window at `lo` and takes its buckets from the spill. */
@@ -333,26 +347,34 @@ export class Histogram {
     }
     a[o + WINDOW_LO] = lo;
     const spill = this.spill;
+    let total = 0;
     for (let k = 0; k < WINDOW; k++) {
       const at = lo + k - this.spillLo;
       if (at >= 0 && at < spill.length && spill[at] !== 0) {
         a[o + WINDOW_COUNTS + k] = spill[at];
+        total += spill[at];
         spill[at] = 0;
       }
     }
+    a[o + WINDOW_TOTAL] = total;
   }
 
   private addToSpill(i: number, c: number): void {
-    let spill = this.spill;
-    if (spill.length === 0) {
-      this.spillLo = i;
-    } else if (i < this.spillLo) {
-      spill = this.spill = new Array<number>(this.spillLo - i).fill(0).concat(spill);
-      this.spillLo = i;
+    let k = i - this.spillLo;
+    if (this.spill.length === 0 || k < 0 || k >= this.spill.length) {
+      // Grow to cover i, at least doubling (clamped to the buckets that exist).
+      const oldHi = this.spill.length === 0 ? i + 1 : this.spillLo + this.spill.length;
+      const oldLo = this.spill.length === 0 ? i : this.spillLo;
+      const size = Math.max(oldHi, i + 1) - Math.min(oldLo, i);
+      const room = Math.max(size, 2 * this.spill.length, MIN_SPILL);
+      const lo = i < oldLo ? Math.max(0, Math.min(i, oldHi - room)) : oldLo;
+      const grown = new Float64Array(Math.min(room, BUCKET_COUNT - lo));
+      grown.set(this.spill, oldLo - lo);
+      this.spill = grown;
+      this.spillLo = lo;
+      k = i - lo;
     }
-    const k = i - this.spillLo;
-    while (spill.length <= k) spill.push(0);
-    spill[k] += c;
+    this.spill[k] += c;
   }
 }
 

@@ -13,7 +13,7 @@ import type {
   RuntimeMessage,
 } from '../protocol/runtime';
 import { readDelta } from './delta-columns';
-import type { HistogramJSON } from './histogram';
+import { SUB_BUCKETS, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull } from './stats';
 import { RecordStore } from './record-store';
@@ -202,7 +202,8 @@ export interface Report {
 function timingStats(agg: TimingAgg): TimingStats {
   const a = agg.all;
   const h = agg.hist;
-  const [p50, p95, p99] = h.quantiles([0.5, 0.95, 0.99]);
+  const buckets = h.toSparse();
+  const [p50, p95, p99] = h.quantiles([0.5, 0.95, 0.99], buckets);
   return {
     calls: a.calls,
     errors: a.errors,
@@ -215,7 +216,7 @@ function timingStats(agg: TimingAgg): TimingStats {
     p99Ms: nsToMsOrNull(p99),
     minMs: nsToMsOrNull(h.min),
     maxMs: nsToMsOrNull(h.max),
-    histogram: h.toJSON(),
+    histogram: { subBuckets: SUB_BUCKETS, buckets },
   };
 }
 

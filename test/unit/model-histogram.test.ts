@@ -65,6 +65,21 @@ describe('model/histogram', () => {
     assert.equal(merged.count, values.length);
   });
 
+  it('keeps outliers exactly at both ends of the range (bucket 0, the last bucket) around a window', () => {
+    const h = new Histogram();
+    const values = [...Array(50).fill(1000), 0, 2 ** 53, 3, 2 ** 40, 1e6, 1, 2 ** 52, ...Array(50).fill(1100)];
+    for (const v of values) h.record(v);
+    const byBucket = new Map<number, number>();
+    for (const v of values) byBucket.set(bucketIndex(v), (byBucket.get(bucketIndex(v)) ?? 0) + 1);
+    assert.deepEqual(h.toSparse(), [...byBucket.entries()].sort((a, b) => a[0] - b[0]).flat());
+    assert.equal(h.bucketCount(0), 1);
+    assert.equal(h.bucketCount(BUCKET_COUNT - 1), 1); // 2^53: beyond the range, in the last bucket
+    assert.equal(h.bucketCount(bucketIndex(2 ** 52)), 1);
+    assert.equal(h.bucketCount(bucketIndex(1000)), 50);
+    assert.equal(h.min, 0);
+    assert.equal(h.max, 2 ** 53);
+  });
+
   describe('buckets', () => {
     it('values below 32 ns have exact buckets', () => {
       for (let v = 0; v < SUB_BUCKETS; v++) {

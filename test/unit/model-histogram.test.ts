@@ -67,7 +67,7 @@ describe('model/histogram', () => {
 
   it('keeps outliers exactly at both ends of the range (bucket 0, the last bucket) around a window', () => {
     const h = new Histogram();
-    const values = [...Array(50).fill(1000), 0, 2 ** 53, 3, 2 ** 40, 1e6, 1, 2 ** 52, ...Array(50).fill(1100)];
+    const values: number[] = [...Array<number>(50).fill(1000), 0, 2 ** 53, 3, 2 ** 40, 1e6, 1, 2 ** 52, ...Array<number>(50).fill(1100)];
     for (const v of values) h.record(v);
     const byBucket = new Map<number, number>();
     for (const v of values) byBucket.set(bucketIndex(v), (byBucket.get(bucketIndex(v)) ?? 0) + 1);

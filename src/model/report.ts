@@ -221,6 +221,24 @@ function timingStats(agg: TimingAgg): TimingStats {
 }
 
 /** Per-process split, highest total first. */
+/** The report of one function, or null when it was never called. */
+function reportOf({ def, agg }: FunctionEntry): FunctionReport | null {
+  if (agg.calls === 0) return null;
+  const report: FunctionReport = {
+    name: def.name,
+    file: def.file,
+    line: def.line,
+    column: def.column,
+    kind: def.kind,
+    ...timingStats(agg),
+    selfMs: agg.all.hasSelf ? nsToMs(agg.all.estimatedSelfNs()) : null,
+    processes: shares(agg),
+  };
+  const inclusiveNs = agg.all.estimatedInclusiveNs();
+  if (inclusiveNs !== undefined) report.inclusiveMs = nsToMs(inclusiveNs);
+  return report;
+}
+
 function shares(agg: TimingAgg): ProcessShare[] {
   return agg
     .processes()
@@ -266,6 +284,9 @@ interface Connection {
 interface FunctionEntry {
   def: FunctionDef;
   agg: TimingAgg;
+  /** Number of the last delta that added to it, and the report made after it (functionReportsIn). */
+  seq: number;
+  report?: { seq: number; value: FunctionReport };
 }
 
 /** Running sums of one memoized function (size and hit rate are derived when the report is built). */
@@ -301,6 +322,7 @@ export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
   private readonly functionsByFile = new Map<string, FunctionEntry[]>();
+  private deltaSeq = 0;
   /** The functions' sums and histogram scalars, side by side (see record-store.ts). */
   private readonly store = new RecordStore(16_384);
   private readonly spans = new Map<string, TimingAgg>();
@@ -382,28 +404,29 @@ export class ReportBuilder {
     return this.reportsOf(this.functions.values());
   }
 
-  /** `functionReports` of one file's functions: live views (the lenses, about once a second) read one file, not the whole report. */
+  /**
+   * `functionReports` of one file's functions: live views (the lenses, about once a second) read
+   * one file, not the whole report. A function no delta touched since the last call keeps its
+   * report object (callers must not change them): a refresh usually follows a few of a file's
+   * functions, not all.
+   */
   functionReportsIn(file: string): FunctionReport[] {
-    return this.reportsOf(this.functionsByFile.get(file) ?? []);
+    const functions: FunctionReport[] = [];
+    for (const e of this.functionsByFile.get(file) ?? []) {
+      if (e.report?.seq !== e.seq) {
+        const value = reportOf(e);
+        e.report = value ? { seq: e.seq, value } : undefined;
+      }
+      if (e.report) functions.push(e.report.value);
+    }
+    return functions.sort(byTotalThenCalls);
   }
 
   private reportsOf(entries: Iterable<FunctionEntry>): FunctionReport[] {
     const functions: FunctionReport[] = [];
-    for (const { def, agg } of entries) {
-      if (agg.calls === 0) continue;
-      const report: FunctionReport = {
-        name: def.name,
-        file: def.file,
-        line: def.line,
-        column: def.column,
-        kind: def.kind,
-        ...timingStats(agg),
-        selfMs: agg.all.hasSelf ? nsToMs(agg.all.estimatedSelfNs()) : null,
-        processes: shares(agg),
-      };
-      const inclusiveNs = agg.all.estimatedInclusiveNs();
-      if (inclusiveNs !== undefined) report.inclusiveMs = nsToMs(inclusiveNs);
-      functions.push(report);
+    for (const e of entries) {
+      const report = reportOf(e);
+      if (report) functions.push(report);
     }
     return functions.sort(byTotalThenCalls);
   }
@@ -446,6 +469,7 @@ export class ReportBuilder {
       this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
     } else {
       const entries = conn.entries;
+      const seq = ++this.deltaSeq;
       const ids = v.ids;
       for (let i = 0; i < v.n; i++) {
         const id = ids[i];
@@ -459,13 +483,14 @@ export class ReportBuilder {
           const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
           entry = this.functions.get(key);
           if (!entry) {
-            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
+            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store), seq: 0 }));
             let inFile = this.functionsByFile.get(def.file);
             if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
             inFile.push(entry);
           }
           if (Number.isInteger(id) && id < MAX_FUNCTION_ID) entries[id] = entry;
         }
+        entry.seq = seq; // its report is made again (a refused row only costs that)
         try {
           entry.agg.addFromView(pid, v, i);
         } catch (err) {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
 import { Histogram } from '../../src/model/histogram';
-import { ReportBuilder, type Report, type RunInput } from '../../src/model/report';
+import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '../../src/model/report';
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
 import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
 import { mean, quantile, stddev, variance, nsToMs } from '../../src/model/stats';
@@ -166,6 +166,27 @@ describe('model/report', () => {
     for (const file of ['/app/a.js', '/app/b.js', '/app/none.js']) {
       assert.deepEqual(b.functionReportsIn(file), r.functions.filter((f) => f.file === file), file);
     }
+  });
+
+  it("one file's reports: an untouched function keeps its report object, a touched one gets a new one, both equal the full report's", () => {
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, {
+      type: 'functions',
+      defs: [
+        { id: 0, name: 'a', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+        { id: 1, name: 'b', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
+      ],
+    });
+    b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000])] }));
+    const before = b.functionReportsIn('/app/a.js');
+    b.accept(1, wireDelta({ type: 'delta', at: 2, fns: [delta(0, [20, 30])] }));
+    const after = b.functionReportsIn('/app/a.js');
+    const byName = (rs: FunctionReport[], name: string) => rs.find((f) => f.name === name)!;
+    assert.strictEqual(byName(after, 'b'), byName(before, 'b'), 'b was not touched: same object');
+    assert.notStrictEqual(byName(after, 'a'), byName(before, 'a'));
+    assert.equal(byName(after, 'a').calls, 3);
+    assert.deepEqual(after, b.build(RUN).functions);
   });
 
   it('sampled and count-only functions: calls exact, means over timed calls, totals extrapolated', () => {

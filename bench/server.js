@@ -7,6 +7,7 @@
 //     [--server-node-args=--trace-gc,...]  (V8/Node flags for the server process)
 //     [--server-stdout <file>]  (LSP over a pipe; the server's stdout, e.g. --trace-opt, to the file)
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
+//     [--first-only]  (only a fresh server's first session, not also a later one)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
@@ -14,6 +15,8 @@
 // a textDocument/codeLens request. The runtime ships a delta every 100 ms (10 deltas/s).
 // Scenarios: how many distinct functions each delta carries: 250 (5% of the program active in a
 // 100 ms window), 1,000 (20%), 5,000 (every function called in every window: the worst case).
+// Each scenario's server serves two sessions in turn, both measured: the first (JIT warm-up
+// included) and a later one (the server lives as long as the editor window).
 // Measured: server CPU (process.cpuUsage via perfLens/debugStats, cross-checked with
 // /proc/<pid>/stat) over the steady state as % of one core (target <= 2%), delta-arrival-to-
 // refresh latency inside the server (target <= 1 s), and codeLens response time at the client.
@@ -117,7 +120,8 @@ function threadCpuMs(pid) {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = (out[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
+      const key = tid === String(pid) ? `${name} (main)` : name; // V8 and libuv helpers are named node too
+      out[key] = (out[key] ?? 0) + ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
     }
   } catch {
     // not Linux, or the process is gone
@@ -172,9 +176,8 @@ async function idle() {
   return pct(a, b);
 }
 
-async function scenario(name, perDelta) {
-  const server = await startServer();
-  await server.init();
+/** One debug session of the synthetic program on `server`, measured over its steady state. */
+async function measuredSession(server, name, perDelta) {
   const session = await server.conn.sendRequest('perfLens/startSession', { name });
   const child = spawn(process.execPath, [path.join(workspace, 'main.js')], {
     env: { ...process.env, ...session.env, BENCH_PER_DELTA: String(perDelta), BENCH_MS: String((seconds + WARMUP_S + 1) * 1000), PERF_LENS_QUIET: '1' },
@@ -184,7 +187,7 @@ async function scenario(name, perDelta) {
   await sleep(WARMUP_S * 1000);
   const a = await sample(server);
   const refreshes0 = server.refreshes;
-  // CPU per 5 s window too: the JIT settles over the first tens of seconds (the server outlives sessions).
+  // CPU per 5 s window too: how it moves as the JIT settles.
   const timeline = [];
   let last = a;
   for (let left = seconds; left > 0; left -= 5) {
@@ -200,10 +203,7 @@ async function scenario(name, perDelta) {
   const lat = b.stats.refreshLatenciesMs;
   const lensMs = server.lensMs.slice(-refreshes);
   await server.conn.sendRequest('perfLens/endSession', { sessionId: session.sessionId, graceMs: 2000 });
-  await server.stop();
   return {
-    name,
-    functionsPerDelta: perDelta,
     deltasPerSecond: round(deltas / ((b.at - a.at) / 1000), 1),
     ...pct(a, b),
     cpuPercentPer5s: timeline,
@@ -212,6 +212,25 @@ async function scenario(name, perDelta) {
     codeLensResponseMs: { p50: round(quantile(lensMs, 0.5) ?? NaN, 2), max: round(quantile(lensMs, 1) ?? NaN, 2) },
     lensesPerResponse: server.lensCounts[server.lensCounts.length - 1] ?? 0,
     serverRssMiB: round(b.stats.rss / 2 ** 20, 1),
+  };
+}
+
+/**
+ * A fresh server's first session (what the first F5 in a window costs, JIT warm-up included), then
+ * a later session on the same server (the server lives as long as the window: every F5 after the
+ * first); `--first-only` skips the later one.
+ */
+async function scenario(name, perDelta) {
+  const server = await startServer();
+  await server.init();
+  const first = await measuredSession(server, `${name} (first)`, perDelta);
+  const later = process.argv.includes('--first-only') ? null : await measuredSession(server, `${name} (later)`, perDelta);
+  await server.stop();
+  return {
+    name,
+    functionsPerDelta: perDelta,
+    ...first,
+    later: later && { cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs },
   };
 }
 
@@ -232,6 +251,7 @@ async function main() {
   results.scenarios = runs.map((rs) => ({
     ...rs.reduce((best, x) => (x.cpuPercent < best.cpuPercent ? x : best)),
     cpuPercentAllRounds: rs.map((x) => x.cpuPercent),
+    laterCpuPercentAllRounds: rs.map((x) => x.later?.cpuPercent ?? null),
   }));
   console.log(JSON.stringify(results, null, 2));
   if (only || perDelta || arg('--cpu-prof-dir', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import Ajv from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
+import type { FunctionDef, FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
 import { Histogram } from '../../src/model/histogram';
 import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '../../src/model/report';
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
@@ -17,6 +17,14 @@ function hello(pid: number, threadId = 0, ppid = 1): HelloMessage {
     type: 'hello', protocol: 1, token: 't', pid, ppid, threadId, argv: ['/usr/bin/node', `/app/p${pid}.js`],
     execArgv: [], cwd: '/app', node: 'v20.20.2', mode: 'full', startedAt: 1_700_000_000_000 + pid,
   };
+}
+
+/** A builder with process 100 connected (pid 100 on connection 1) and these functions announced. */
+function builderWith(defs: FunctionDef[]): ReportBuilder {
+  const b = new ReportBuilder();
+  b.accept(1, hello(100));
+  b.accept(1, { type: 'functions', defs });
+  return b;
 }
 
 /** Builds a delta from raw durations, as the runtime would. */
@@ -79,16 +87,11 @@ describe('model/report', () => {
   });
 
   it('recursion: inclusiveMs sums the runtime\'s outermost-call totals (also weighted) and ranks by it; absent without them', () => {
-    const b = new ReportBuilder();
-    b.accept(1, hello(100));
-    b.accept(1, {
-      type: 'functions',
-      defs: [
-        { id: 0, name: 'fib', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
-        { id: 1, name: 'flat', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
-        { id: 2, name: 'job', file: '/app/a.js', line: 9, column: 1, kind: 'async' },
-      ],
-    });
+    const b = builderWith([
+      { id: 0, name: 'fib', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+      { id: 1, name: 'flat', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
+      { id: 2, name: 'job', file: '/app/a.js', line: 9, column: 1, kind: 'async' },
+    ]);
     // fib: 3 nested calls of 40, 20, 10 ms: the per-call sum is 70 ms, the run spent 40 ms in it.
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10e6, 20e6, 40e6], { inclusiveNs: 40e6 }), delta(1, [50e6], { inclusiveNs: 50e6 }), delta(2, [30e6, 30e6])] }));
     // sampled later: 1 timed call weighted by 4 (outermost), from 4 calls.
@@ -146,17 +149,12 @@ describe('model/report', () => {
   });
 
   it('keeps functions apart when file, line, column or name differ, and sorts by total time', () => {
-    const b = new ReportBuilder();
-    b.accept(1, hello(100));
-    b.accept(1, {
-      type: 'functions',
-      defs: [
-        { id: 0, name: 'f', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
-        { id: 1, name: 'f', file: '/app/a.js', line: 1, column: 20, kind: 'sync' },
-        { id: 2, name: 'g', file: '/app/b.js', line: 1, column: 1, kind: 'async' },
-        { id: 3, name: 'never', file: '/app/b.js', line: 9, column: 1, kind: 'sync' },
-      ],
-    });
+    const b = builderWith([
+      { id: 0, name: 'f', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+      { id: 1, name: 'f', file: '/app/a.js', line: 1, column: 20, kind: 'sync' },
+      { id: 2, name: 'g', file: '/app/b.js', line: 1, column: 1, kind: 'async' },
+      { id: 3, name: 'never', file: '/app/b.js', line: 9, column: 1, kind: 'sync' },
+    ]);
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000]), delta(2, [300, 300])] }));
     const r = b.build(RUN);
     assertValid(r);
@@ -169,15 +167,10 @@ describe('model/report', () => {
   });
 
   it("one file's reports: an untouched function keeps its report object, a touched one gets a new one, both equal the full report's", () => {
-    const b = new ReportBuilder();
-    b.accept(1, hello(100));
-    b.accept(1, {
-      type: 'functions',
-      defs: [
-        { id: 0, name: 'a', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
-        { id: 1, name: 'b', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
-      ],
-    });
+    const b = builderWith([
+      { id: 0, name: 'a', file: '/app/a.js', line: 1, column: 1, kind: 'sync' },
+      { id: 1, name: 'b', file: '/app/a.js', line: 5, column: 1, kind: 'sync' },
+    ]);
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(0, [10]), delta(1, [5000])] }));
     const before = b.functionReportsIn('/app/a.js');
     b.accept(1, wireDelta({ type: 'delta', at: 2, fns: [delta(0, [20, 30])] }));
@@ -190,9 +183,7 @@ describe('model/report', () => {
   });
 
   it('sampled and count-only functions: calls exact, means over timed calls, totals extrapolated', () => {
-    const b = new ReportBuilder();
-    b.accept(1, hello(100));
-    b.accept(1, { type: 'functions', defs: [{ id: 0, name: 's', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'c', file: '/a.js', line: 2, column: 1, kind: 'sync' }] });
+    const b = builderWith([{ id: 0, name: 's', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'c', file: '/a.js', line: 2, column: 1, kind: 'sync' }]);
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, [100, 300]), calls: 128, selfNs: 200 }, { id: 1, calls: 42, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] }));
     const r = b.build(RUN);
     assertValid(r);
@@ -213,9 +204,7 @@ describe('model/report', () => {
   });
 
   it('sampling: each delta is extrapolated on its own, and the runtime\'s weighted estimate wins', () => {
-    const b = new ReportBuilder();
-    b.accept(1, hello(100));
-    b.accept(1, { type: 'functions', defs: [{ id: 0, name: 'hot', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'w', file: '/a.js', line: 5, column: 1, kind: 'sync' }] });
+    const b = builderWith([{ id: 0, name: 'hot', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'w', file: '/a.js', line: 5, column: 1, kind: 'sync' }]);
     // Delta 1: 10 cold calls of 1000 ns, all timed. Delta 2: 1000 calls, 10 timed at 100 ns.
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, Array<number>(10).fill(1000)), selfNs: 5000 }] }));
     b.accept(1, wireDelta({ type: 'delta', at: 2, fns: [{ ...delta(0, Array<number>(10).fill(100)), calls: 1000, selfNs: 500 }] }));

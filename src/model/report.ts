@@ -220,7 +220,6 @@ function timingStats(agg: TimingAgg): TimingStats {
   };
 }
 
-/** Per-process split, highest total first. */
 /** The report of one function, or null when it was never called. */
 function reportOf({ def, agg }: FunctionEntry): FunctionReport | null {
   if (agg.calls === 0) return null;
@@ -239,6 +238,7 @@ function reportOf({ def, agg }: FunctionEntry): FunctionReport | null {
   return report;
 }
 
+/** Per-process split, highest total first. */
 function shares(agg: TimingAgg): ProcessShare[] {
   return agg
     .processes()

@@ -101,6 +101,32 @@ function fill(out: Float64Array, c: unknown, n: number, optional: boolean): bool
   return true;
 }
 
+/** The id column (differences from the previous id, the first from -1) as ids: false when malformed. */
+function decodeIds(ids: Float64Array, c: unknown, n: number): boolean {
+  if (!fill(ids, c, n, false)) return false;
+  let id = -1;
+  for (let i = 0; i < n; i++) {
+    id += ids[i];
+    if (!(id >= 0)) return false;
+    ids[i] = id;
+  }
+  return true;
+}
+
+/**
+ * Only the function ids of a delta (what the live session needs on arrival to know which files
+ * changed; the other columns are decoded when the delta is merged), or why they cannot be read.
+ * Scratch space of its own: valid until the next call, and does not disturb `readDelta`'s view.
+ */
+export function readDeltaIds(msg: DeltaMessage): Float64Array | string {
+  const n = msg.n;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_FUNCTIONS) return `bad function count ${JSON.stringify(n)}`;
+  const cols = msg.cols as Partial<Record<keyof DeltaColumns, unknown>> | undefined;
+  if (typeof cols !== 'object' || cols === null) return 'no columns';
+  const ids = array('idsOnly', n);
+  return decodeIds(ids, cols.id, n) ? ids : 'bad column id';
+}
+
 function decode(msg: DeltaMessage): DeltaView | string {
   const n = msg.n;
   if (!Number.isInteger(n) || n < 0 || n > MAX_FUNCTIONS) return `bad function count ${JSON.stringify(n)}`;
@@ -114,14 +140,7 @@ function decode(msg: DeltaMessage): DeltaView | string {
     view[key] = cols[key] === undefined ? null : array(key, n);
     if (view[key] && !fill(view[key], cols[key], n, true)) return `bad column ${key}`;
   }
-  const ids = (view.ids = array('ids', n));
-  if (!fill(ids, cols.id, n, false)) return 'bad column id';
-  let id = -1;
-  for (let i = 0; i < n; i++) {
-    id += ids[i];
-    if (!(id >= 0)) return 'bad column id';
-    ids[i] = id;
-  }
+  if (!decodeIds((view.ids = array('ids', n)), cols.id, n)) return 'bad column id';
   // Differences to absolute values (see DeltaColumns).
   const { totalNs, maxNs, minNs, selfNs, inclusiveNs, estTotalNs, estSelfNs, estInclusiveNs } = view as unknown as DeltaView;
   for (let i = 0; i < n; i++) {

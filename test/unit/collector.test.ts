@@ -4,8 +4,11 @@ import * as net from 'net';
 import * as path from 'path';
 import { Collector, type CollectorConnection } from '../../src/collector/collector';
 import { ReportBuilder } from '../../src/model/report';
-import { ENV, PROTOCOL_VERSION, type HelloMessage, type RuntimeMessage } from '../../src/protocol/runtime';
+import { ENV, PROTOCOL_VERSION, type RuntimeMessage } from '../../src/protocol/runtime';
+import { connect as connectTo, hello, line, until } from './runtime-socket';
 import { wireDelta } from './wire-delta';
+
+const connect = (c: Collector): Promise<net.Socket> => connectTo(c.socketPath);
 
 interface Seen {
   messages: [number, RuntimeMessage][];
@@ -24,20 +27,6 @@ async function startCollector(extra: Partial<Parameters<typeof Collector.start>[
   return { c, seen };
 }
 
-function hello(token: string, pid = 4242, extra: Partial<HelloMessage> = {}): HelloMessage {
-  return {
-    type: 'hello', protocol: PROTOCOL_VERSION, token, pid, ppid: 1, threadId: 0, argv: ['node', 'x.js'], execArgv: [],
-    cwd: '/tmp', node: process.version, mode: 'full', startedAt: Date.now(), ...extra,
-  };
-}
-
-function connect(c: Collector): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ path: c.socketPath }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
 /** Resolves when the server side closes the socket. */
 function closedByServer(s: net.Socket): Promise<void> {
   return new Promise((resolve) => {
@@ -45,16 +34,6 @@ function closedByServer(s: net.Socket): Promise<void> {
     s.once('close', () => resolve());
   });
 }
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const line = (m: unknown): string => `${JSON.stringify(m)}\n`;
 
 describe('collector (real Unix socket / named pipe)', () => {
   const toClose: Collector[] = [];

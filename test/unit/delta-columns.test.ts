@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { functionDeltas, readDelta } from '../../src/model/delta-columns';
+import { functionDeltas, readDelta, readDeltaIds } from '../../src/model/delta-columns';
 import { bucketIndex } from '../../src/model/histogram';
 import { ReportBuilder } from '../../src/model/report';
 import type { DeltaMessage, FunctionDelta, RuntimeMessage } from '../../src/protocol/runtime';
@@ -85,6 +85,19 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.deepEqual([...small.ids], [7, 9], 'no ids of the earlier, larger delta');
     for (const key of ['calls', 'timed', 'totalNs', 'histStart', 'histLen'] as const) assert.equal(small[key].length, 2, key);
     assert.equal(small.hist.length, 4);
+  });
+
+  it('ids alone (what the live session reads on arrival): the view\'s ids, without disturbing a view being read', () => {
+    const one = (id: number): FunctionDelta => ({ id, calls: 1, errors: 0, timed: 1, totalNs: 900, minNs: 900, maxNs: 900, hist: [bucketIndex(900), 1] });
+    const view = readDelta(onTheWire([one(3), one(4), one(40)]));
+    assert.ok(typeof view !== 'string');
+    const ids = readDeltaIds(onTheWire([one(0), one(8)]));
+    assert.ok(typeof ids !== 'string');
+    assert.deepEqual([...ids], [0, 8]);
+    assert.deepEqual([...view.ids], [3, 4, 40], 'the view read before keeps its ids');
+    assert.equal(readDeltaIds({ type: 'delta', at: 1, n: 2, cols: { id: [0, -5] } } as unknown as DeltaMessage), 'bad column id');
+    assert.equal(readDeltaIds({ type: 'delta', at: 1, n: 1.5, cols: {} } as unknown as DeltaMessage), 'bad function count 1.5');
+    assert.equal(readDeltaIds({ type: 'delta', at: 1, n: 1 } as unknown as DeltaMessage), 'no columns');
   });
 
   it('absent optional fields stay absent; histogram buckets travel as steps', () => {

@@ -139,21 +139,28 @@ describe('cli: run relays to the editor (PERF_LENS_ATTACH_FILE)', function () {
     assert.match(refused.stderr, /perf-lens: cannot relay the run to the editor \(nothing listens on .*nobody\.sock\)/);
     assert.equal(isPrimeCalls(out), 199_998);
 
-    // A server that reads the hello (with its own token in it) and then drops the connection.
+    // A server that reads the hello (with its own token in it) and then drops the connection. The
+    // program waits for that before it does its work, so the drop is mid-run however loaded the
+    // machine is (had the server read the whole run in its first chunk, it would not have dropped
+    // anything: no warning is due then).
     const sock = path.join(tmp, 'rude.sock');
+    const dropped = path.join(tmp, 'rude-dropped');
     const hellos: string[] = [];
     const server = net.createServer((s) => {
       s.once('data', (d: Buffer) => {
         hellos.push(d.toString().split('\n')[0]);
         s.destroy();
+        fs.writeFileSync(dropped, '');
       });
     });
+    const afterTheDrop = `const fs = require('fs'); const until = Date.now() + 20000;
+      (function wait() { if (fs.existsSync(${JSON.stringify(dropped)}) || Date.now() > until) setTimeout(() => require(${JSON.stringify(PRIMES)}), 50); else setTimeout(wait, 10); })();`;
     await new Promise<void>((resolve) => server.listen(sock, resolve));
     try {
       const rudeFile = path.join(tmp, 'rude.json');
       fs.writeFileSync(rudeFile, JSON.stringify({ version: 1, socket: sock, token, session: 'attach', pid: process.pid }));
       const rudeOut = path.join(tmp, 'rude-r.json');
-      const rude = await cli(['run', '--out', rudeOut, '--', process.execPath, PRIMES], { env: cleanEnv({ PERF_LENS_ATTACH_FILE: rudeFile }) });
+      const rude = await cli(['run', '--out', rudeOut, '--', process.execPath, '-e', afterTheDrop], { env: cleanEnv({ PERF_LENS_ATTACH_FILE: rudeFile }) });
       assert.equal(rude.code, 0, rude.stderr);
       assert.equal(relayWarnings(rude.stderr).length, 1, rude.stderr);
       assert.match(rude.stderr, /cannot relay the run to the editor \((the insight server closed the connection|.*EPIPE|.*ECONNRESET)/);

@@ -61,9 +61,16 @@ describe('runtime: modes count every call; timing follows the mode', function ()
     const tiny = t.get('tiny')!;
     assert.ok(tiny.timed > 20000 / 16 / 2 && tiny.timed < (20000 / 16) * 2, `tiny timed ${tiny.timed} ≈ 1250`);
     // self time of a sampled-out child is estimated from its mean: outer's self stays below total.
-    const outer = t.get('outer')!;
-    assert.ok(outer.timed > 0);
-    assert.ok(outer.selfNs < 0.5 * outer.totalNs, `outer is mostly its children even when they are sampled out (${outer.selfNs} of ${outer.totalNs})`);
+    // A preemption (ms) dwarfs these calls (µs): one that lands while a child runs untimed counts
+    // as outer's own time, so on a loaded machine one run can miss; the best of three must not.
+    const ratios: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const outer = (run === 0 ? t : await runMode('sampled', 16)).get('outer')!;
+      assert.ok(outer.timed > 0);
+      ratios.push(`${outer.selfNs} of ${outer.totalNs}`);
+      if (outer.selfNs < 0.5 * outer.totalNs) return;
+    }
+    assert.fail(`outer is mostly its children even when they are sampled out (self ${ratios.join(', ')})`);
   });
 
   it('adaptive: full timing first, then hot tiny functions are sampled', async () => {

@@ -119,19 +119,25 @@ function decodeIds(ids: Float64Array, c: unknown, n: number): boolean {
  * Scratch space of its own: valid until the next call, and does not disturb `readDelta`'s view.
  */
 export function readDeltaIds(msg: DeltaMessage): Float64Array | string {
+  const head = header(msg);
+  if (typeof head === 'string') return head;
+  const ids = array('idsOnly', head.n);
+  return decodeIds(ids, head.cols.id, head.n) ? ids : 'bad column id';
+}
+
+/** The delta's function count and columns object, or why they cannot be read. */
+function header(msg: DeltaMessage): { n: number; cols: Partial<Record<keyof DeltaColumns, unknown>> } | string {
   const n = msg.n;
   if (!Number.isInteger(n) || n < 0 || n > MAX_FUNCTIONS) return `bad function count ${JSON.stringify(n)}`;
   const cols = msg.cols as Partial<Record<keyof DeltaColumns, unknown>> | undefined;
   if (typeof cols !== 'object' || cols === null) return 'no columns';
-  const ids = array('idsOnly', n);
-  return decodeIds(ids, cols.id, n) ? ids : 'bad column id';
+  return { n, cols };
 }
 
 function decode(msg: DeltaMessage): DeltaView | string {
-  const n = msg.n;
-  if (!Number.isInteger(n) || n < 0 || n > MAX_FUNCTIONS) return `bad function count ${JSON.stringify(n)}`;
-  const cols = msg.cols as Partial<Record<keyof DeltaColumns, unknown>> | undefined;
-  if (typeof cols !== 'object' || cols === null) return 'no columns';
+  const head = header(msg);
+  if (typeof head === 'string') return head;
+  const { n, cols } = head;
   const view = { n } as Record<Required | Optional | 'hist', Float64Array | null> & { n: number };
   for (const key of ['calls', 'errors', 'timed', 'totalNs', 'maxNs', 'minNs', 'histLen'] as const) {
     if (!fill((view[key] = array(key, n)), cols[key], n, false)) return `bad column ${key}`;

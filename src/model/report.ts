@@ -401,7 +401,12 @@ export class ReportBuilder {
 
   /** Reports of the called functions, highest total first. */
   functionReports(): FunctionReport[] {
-    return this.reportsOf(this.functions.values());
+    const functions: FunctionReport[] = [];
+    for (const e of this.functions.values()) {
+      const report = reportOf(e);
+      if (report) functions.push(report);
+    }
+    return functions.sort(byTotalThenCalls);
   }
 
   /**
@@ -418,15 +423,6 @@ export class ReportBuilder {
         e.report = value ? { seq: e.seq, value } : undefined;
       }
       if (e.report) functions.push(e.report.value);
-    }
-    return functions.sort(byTotalThenCalls);
-  }
-
-  private reportsOf(entries: Iterable<FunctionEntry>): FunctionReport[] {
-    const functions: FunctionReport[] = [];
-    for (const e of entries) {
-      const report = reportOf(e);
-      if (report) functions.push(report);
     }
     return functions.sort(byTotalThenCalls);
   }

@@ -126,14 +126,13 @@ export class LiveSession implements Source {
   /**
    * Which files a delta touched, cheaply (a delta may list thousands of functions): files get small
    * slot numbers, each connection maps function id -> slot, and `touchedAt[slot]` holds the number
-   * of the last delta that touched it (also the file's data version for the lens cache).
+   * of the last delta that touched it (0: none since the session or its run started).
    */
   private readonly slotOfFile = new Map<string, number>();
   private readonly fileOfSlot: string[] = [];
   private readonly touchedAt: number[] = [];
   private readonly slotsByConn = new Map<number, number[]>();
   private deltaSeq = 0;
-  private readonly cache = new Map<string, { version: number; functions: FunctionReport[] }>();
   /** Functions the runtimes announced (a function loaded by two processes counts twice). */
   private functionCount = 0;
   private hasDeltas = false;
@@ -209,13 +208,8 @@ export class LiveSession implements Source {
   functionsIn(file: string): FunctionReport[] {
     this.flush();
     const slot = this.slotOfFile.get(file);
-    const version = slot === undefined ? 0 : this.touchedAt[slot];
-    if (!version) return [];
-    const hit = this.cache.get(file);
-    if (hit && hit.version === version) return hit.functions;
-    const functions = this.builder.functionReportsIn(file);
-    this.cache.set(file, { version, functions });
-    return functions;
+    // The builder keeps each function's report until a delta touches it: no cache of our own.
+    return slot !== undefined && this.touchedAt[slot] ? this.builder.functionReportsIn(file) : [];
   }
 
   wallMs(): number {
@@ -261,10 +255,9 @@ export class LiveSession implements Source {
     this.dropPending();
     this.builder = new ReportBuilder();
     this.processes.clear();
-    // Slots and their versions stay (versions only grow, so cached lenses stay invalid).
+    // File slots stay; no file is touched in the new run yet.
     this.slotsByConn.clear();
     this.touchedAt.fill(0);
-    this.cache.clear();
     this.functionCount = 0;
     this.hasDeltas = false;
     this.deltasReceived = 0;

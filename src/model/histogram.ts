@@ -306,11 +306,6 @@ export class Histogram {
     return { subBuckets: SUB_BUCKETS, buckets: this.toSparse() };
   }
 
-  /** Where the record starts in its store (see addInWindow). */
-  get offset(): number {
-    return this.o;
-  }
-
   /** Rebuilds a histogram from its JSON form (min/max/sum from the buckets unless given). */
   static fromJSON(json: HistogramJSON, exact?: { sum?: number; min?: number; max?: number }): Histogram {
     if (json.subBuckets !== SUB_BUCKETS) {
@@ -381,41 +376,6 @@ export class Histogram {
     }
     this.spill[k] += c;
   }
-}
-
-/** Numbers in a histogram's record (see Histogram): where a record next to it starts. */
-export const HISTOGRAM_RECORD = RECORD;
-
-/**
- * `addSparseExact` of pairs[start..end) on the record at `o` of `a`, when every pair is a valid
- * count in the record's window and `min`/`max` are valid: the report builder's in-place merge,
- * with no Histogram object touched. Returns false, changing nothing, when anything else is
- * needed (buckets outside the window, a first addition, bad input): the caller takes the
- * Histogram's way then, which handles or refuses it.
- */
-export function addInWindow(
-  a: Float64Array, o: number, pairs: Float64Array, start: number, end: number, sum: number, min: number, max: number,
-): boolean {
-  const lo = a[o + WINDOW_LO];
-  if (!(min >= 0 && min < Infinity && max >= 0 && max < Infinity)) return false;
-  for (let k = start; k < end; k += 2) {
-    const w = pairs[k] - lo; // NaN (no window yet) fails too
-    const c = pairs[k + 1];
-    if (!(w >= 0 && w < WINDOW && Math.floor(w) === w && c >= 0 && Math.floor(c) === c) || pairs[k] >= BUCKET_COUNT) return false;
-  }
-  let added = 0;
-  for (let k = start; k < end; k += 2) {
-    const c = pairs[k + 1];
-    a[o + WINDOW_COUNTS + pairs[k] - lo] += c;
-    added += c;
-  }
-  if (added === 0) return true;
-  a[o + WINDOW_TOTAL] += added;
-  a[o + COUNT] += added;
-  a[o + SUM] += sum;
-  if (min < a[o + MIN]) a[o + MIN] = min;
-  if (max > a[o + MAX]) a[o + MAX] = max;
-  return true;
 }
 
 /** Throws a RangeError naming the problem when sparse[start..end) is not [bucketIndex, count, ...] pairs. */

@@ -12,25 +12,17 @@ import type {
   ResourceSample,
   RuntimeMessage,
 } from '../protocol/runtime';
-import { readDelta, type DeltaView } from './delta-columns';
+import { readDelta } from './delta-columns';
 import { SUB_BUCKETS, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull } from './stats';
 import { RecordStore } from './record-store';
-import { TimingAgg, addRowsInPlace, nonNegative } from './timing-agg';
+import { TimingAgg, nonNegative } from './timing-agg';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
 /** Function ids index an array per connection; a larger id (a broken runtime) is looked up by key each time. */
 const MAX_FUNCTION_ID = 1 << 24;
-const NO_OFFSETS = new Float64Array(0);
-
-/** `offsets` grown to hold index `id` (at least doubled), new slots -1. */
-function grown(offsets: Float64Array, id: number): Float64Array {
-  const next = new Float64Array(Math.max(id + 1, 2 * offsets.length, 64)).fill(-1);
-  next.set(offsets);
-  return next;
-}
 
 export interface RunInfo {
   /** The measured command and its arguments, as given. */
@@ -282,8 +274,6 @@ interface Connection {
   defs: Map<number, FunctionDef>;
   /** Function id -> its merged entry (ids are small and dense), so a delta does not rebuild the string key per function. */
   entries: (FunctionEntry | undefined)[];
-  /** Function id -> where its entry's record starts when its rows may be added in place (addRowsInPlace), else -1. */
-  inPlace: Float64Array;
   /** Latest memo sizes by memo key (size is a level, not a delta). */
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
@@ -295,10 +285,8 @@ interface FunctionEntry {
   def: FunctionDef;
   agg: TimingAgg;
   /** Number of the last delta that added to it, and the report made after it (functionReportsIn). */
-  /** The report made after the delta numbered `seq` (functionReportsIn); its record's stamp says the last delta that added. */
+  seq: number;
   report?: { seq: number; value: FunctionReport };
-  /** Connections whose `inPlace` points at its record (to undo when a second process reports it). */
-  inPlace?: { conn: Connection; id: number }[];
 }
 
 /** Running sums of one memoized function (size and hit rate are derived when the report is built). */
@@ -357,7 +345,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), entries: [], inPlace: NO_OFFSETS, memoSizes: new Map(), closed: false };
+      conn = { defs: new Map(), entries: [], memoSizes: new Map(), closed: false };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -372,7 +360,6 @@ export class ReportBuilder {
           if (def && typeof def.id === 'number') {
             conn.defs.set(def.id, def);
             if (def.id < conn.entries.length) conn.entries[def.id] = undefined;
-            if (def.id < conn.inPlace.length) conn.inPlace[def.id] = -1;
           }
         }
         break;
@@ -431,10 +418,9 @@ export class ReportBuilder {
   functionReportsIn(file: string): FunctionReport[] {
     const functions: FunctionReport[] = [];
     for (const e of this.functionsByFile.get(file) ?? []) {
-      const stamp = e.agg.all.stamp;
-      if (e.report?.seq !== stamp) {
+      if (e.report?.seq !== e.seq) {
         const value = reportOf(e);
-        e.report = value ? { seq: stamp, value } : undefined;
+        e.report = value ? { seq: e.seq, value } : undefined;
       }
       if (e.report) functions.push(e.report.value);
     }
@@ -478,12 +464,34 @@ export class ReportBuilder {
     if (typeof v === 'string') {
       this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
     } else {
+      const entries = conn.entries;
       const seq = ++this.deltaSeq;
-      // Rows go in place where they can, the rest (a function's first row, outliers, a second
-      // process, bad input) one at a time through its entry.
-      for (let i = addRowsInPlace(this.store.a, conn.inPlace, v, 0, seq); i < v.n; ) {
-        this.addRow(conn, pid, v, i, seq);
-        i = addRowsInPlace(this.store.a, conn.inPlace, v, i + 1, seq);
+      const ids = v.ids;
+      for (let i = 0; i < v.n; i++) {
+        const id = ids[i];
+        let entry = entries[id];
+        if (!entry) {
+          const def = conn.defs.get(id);
+          if (!def) {
+            this.warn(pid, `delta for unknown function id ${JSON.stringify(id)} (protocol error in the runtime)`, null);
+            continue;
+          }
+          const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
+          entry = this.functions.get(key);
+          if (!entry) {
+            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store), seq: 0 }));
+            let inFile = this.functionsByFile.get(def.file);
+            if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
+            inFile.push(entry);
+          }
+          if (Number.isInteger(id) && id < MAX_FUNCTION_ID) entries[id] = entry;
+        }
+        entry.seq = seq; // its report is made again (a refused row only costs that)
+        try {
+          entry.agg.addFromView(pid, v, i);
+        } catch (err) {
+          this.warnMalformed(pid, 'function', entry.def.name, err);
+        }
       }
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
@@ -499,50 +507,6 @@ export class ReportBuilder {
     for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
       if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
     }
-  }
-
-  /** Adds function i of a delta through its entry (made on first sight), then says whether its next rows may go in place. */
-  private addRow(conn: Connection, pid: number, v: DeltaView, i: number, seq: number): void {
-    const id = v.ids[i];
-    const entry = conn.entries[id] ?? this.entryFor(conn, pid, id);
-    if (!entry) return;
-    entry.agg.all.stamp = seq; // its report is made again (a refused row only costs that)
-    try {
-      entry.agg.addFromView(pid, v, i);
-    } catch (err) {
-      this.warnMalformed(pid, 'function', entry.def.name, err);
-    }
-    const at = entry.agg.inPlaceOffset(pid);
-    if (at !== undefined) {
-      if (conn.inPlace[id] !== at && Number.isInteger(id) && id < MAX_FUNCTION_ID) {
-        if (id >= conn.inPlace.length) conn.inPlace = grown(conn.inPlace, id);
-        conn.inPlace[id] = at;
-        (entry.inPlace ??= []).push({ conn, id });
-      }
-    } else if (entry.inPlace) {
-      // A second process reported it: every process's rows go through the entry from now on.
-      for (const ref of entry.inPlace) ref.conn.inPlace[ref.id] = -1;
-      entry.inPlace = undefined;
-    }
-  }
-
-  /** The entry of a connection's function id, made on first sight; undefined (and a warning) for an id never defined. */
-  private entryFor(conn: Connection, pid: number, id: number): FunctionEntry | undefined {
-    const def = conn.defs.get(id);
-    if (!def) {
-      this.warn(pid, `delta for unknown function id ${JSON.stringify(id)} (protocol error in the runtime)`, null);
-      return undefined;
-    }
-    const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
-    let entry = this.functions.get(key);
-    if (!entry) {
-      this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
-      let inFile = this.functionsByFile.get(def.file);
-      if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
-      inFile.push(entry);
-    }
-    if (Number.isInteger(id) && id < MAX_FUNCTION_ID) conn.entries[id] = entry;
-    return entry;
   }
 
   /** An aggregate refused a delta (TimingAgg.add / addFromView throw before changing anything). */

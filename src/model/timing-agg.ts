@@ -7,7 +7,7 @@
  */
 import type { SpanDelta } from '../protocol/runtime';
 import { functionAt, type DeltaView } from './delta-columns';
-import { Histogram, addInWindow } from './histogram';
+import { Histogram } from './histogram';
 import { RecordStore } from './record-store';
 import { ratio } from './stats';
 
@@ -26,9 +26,7 @@ const EST_SELF_NS = 7;
 const EST_INCL_NS = 8;
 const UNTIMED_CALLS = 9;
 const FLAGS = 10;
-/** Number of the last delta that added (set by the report builder: which reports to make again). */
-const STAMP = 11;
-const RECORD = 12;
+const RECORD = 11;
 const HAS_SELF = 1;
 const HAS_INCL = 2;
 
@@ -147,19 +145,6 @@ export class Totals {
     );
   }
 
-  /** Where the record starts in its store (see addRowsInPlace). */
-  get offset(): number {
-    return this.o;
-  }
-
-  get stamp(): number {
-    return this.store.a[this.o + STAMP];
-  }
-
-  set stamp(v: number) {
-    this.store.a[this.o + STAMP] = v;
-  }
-
   /** A standalone copy (its own store). */
   copy(): Totals {
     const t = new Totals();
@@ -255,45 +240,9 @@ export class TimingAgg {
     this.add(pid, functionAt(v, i), false);
   }
 
-  /**
-   * Where its record starts in the shared store when addRowsInPlace may add `pid`'s rows to it:
-   * only `pid` has added so far (a second process's rows also go to a per-process share) and the
-   * histogram's record lies right after the sums. Else undefined.
-   */
-  inPlaceOffset(pid: number): number | undefined {
-    const o = this.all.offset;
-    return pid === this.firstPid && this.byPid === null && this.hist.offset === o + RECORD ? o : undefined;
-  }
-
   /** Each process's totals (one entry until a second process reports). */
   processes(): [number, Totals][] {
     if (this.byPid) return [...this.byPid.entries()];
     return this.firstPid === undefined ? [] : [[this.firstPid, this.all]];
   }
-}
-
-/**
- * The report builder's hot path: adds rows `from`.. of a decoded delta straight into the records
- * of a shared store `a`, where `offsets[id]` (TimingAgg.inPlaceOffset, -1 when not known) says
- * where function id's record starts. The same additions as TimingAgg.addFromView, without an
- * object per function touched: at 5,000 functions per delta that halves the merge. Stops at the
- * first row it cannot take (an id without an offset, a histogram count outside the record's
- * window, bad input) and returns its index, or v.n; the caller takes that row the general way.
- */
-export function addRowsInPlace(a: Float64Array, offsets: Float64Array, v: DeltaView, from: number, stamp: number): number {
-  const { ids, calls, errors, timed, totalNs, minNs, maxNs, selfNs, inclusiveNs, estTotalNs, estSelfNs, estInclusiveNs, hist, histStart, histLen } = v;
-  for (let i = from; i < v.n; i++) {
-    const o = offsets[ids[i]]; // undefined for an id beyond the array (or not an index)
-    if (!(o >= 0)) return i;
-    if (clamp(timed[i]) > 0) {
-      const start = histStart[i];
-      if (!addInWindow(a, o + RECORD, hist, start, start + histLen[i], clamp(totalNs[i]), minNs[i], maxNs[i])) return i;
-    }
-    addToRecord(
-      a, o, calls[i], errors[i], timed[i], totalNs[i],
-      valueAt(selfNs, i), valueAt(inclusiveNs, i), valueAt(estTotalNs, i), valueAt(estSelfNs, i), valueAt(estInclusiveNs, i),
-    );
-    a[o + STAMP] = stamp;
-  }
-  return v.n;
 }

@@ -4,7 +4,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FunctionDef, FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
 import { Histogram } from '../../src/model/histogram';
-import { TimingAgg } from '../../src/model/timing-agg';
 import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '../../src/model/report';
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
 import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
@@ -292,68 +291,6 @@ describe('model/report', () => {
     assert.equal(parseReport(JSON.parse(JSON.stringify(r))).run.exitCode, 143);
   });
 
-
-  it('rows merged in place in their records equal rows merged through their entries (outliers, bad rows, a second process, a worker)', () => {
-    const defs: FunctionDef[] = [0, 1, 2].map((id) => ({ id, name: `f${id}`, file: '/app/a.js', line: 1 + 10 * id, column: 1, kind: 'sync' }));
-    let seed = 7;
-    const rand = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
-    // Durations mostly near 2 µs, now and then 1,000x slower (outside the record's window); f2 sampled.
-    const row = (id: number): FunctionDelta => {
-      const durations = Array.from({ length: 1 + rand(3) }, () => (rand(30) === 0 ? 2e9 : 1500 + rand(1000)));
-      return delta(id, durations, id === 2 ? { calls: durations.length * 4, selfNs: 100 } : { selfNs: 0, estTotalNs: durations.reduce((s, d) => s + d, 0) });
-    };
-    // Who sends each delta: process 100 (connection 1), its worker (connection 2, same pid), and from
-    // the 20th delta on process 200 (connection 3), which shares f1 (a per-process split from then on).
-    const sent: { conn: number; pid: number; threadId: number; fns: FunctionDelta[] }[] = [];
-    for (let k = 0; k < 60; k++) {
-      const fns = [0, 1, 2].map(row);
-      if (k === 30) fns[0].hist = [1e9, 1]; // a bucket that does not exist: refused, with a warning
-      sent.push({ conn: 1, pid: 100, threadId: 0, fns });
-      if (k % 3 === 0) sent.push({ conn: 2, pid: 100, threadId: 1, fns: [row(0)] });
-      if (k >= 20 && k % 2 === 0) sent.push({ conn: 3, pid: 200, threadId: 0, fns: [row(1)] });
-    }
-    const inPlace = new ReportBuilder();
-    for (const conn of [1, 2, 3]) {
-      const from = sent.find((s) => s.conn === conn)!;
-      inPlace.accept(conn, hello(from.pid, from.threadId));
-      inPlace.accept(conn, { type: 'functions', defs });
-    }
-    // The reference: each delta on a connection of its own, so no row has a record it may go to in place.
-    const throughEntries = new ReportBuilder();
-    const spy = { rows: 0 };
-    // Counts the rows that went through their entry; the prototype's own method is put back below.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    const addFromView = TimingAgg.prototype.addFromView;
-    TimingAgg.prototype.addFromView = function (this: TimingAgg, ...args) {
-      spy.rows++;
-      return addFromView.apply(this, args);
-    };
-    try {
-      sent.forEach(({ conn, pid, threadId, fns }, k) => {
-        const msg = wireDelta({ type: 'delta', at: k, fns });
-        inPlace.accept(conn, msg);
-        throughEntries.accept(`ref${k}`, hello(pid, threadId));
-        throughEntries.accept(`ref${k}`, { type: 'functions', defs });
-      });
-      const inPlaceRows = spy.rows;
-      sent.forEach(({ fns }, k) => throughEntries.accept(`ref${k}`, wireDelta({ type: 'delta', at: k, fns })));
-      const rows = sent.reduce((n, s) => n + s.fns.length, 0);
-      assert.equal(spy.rows - inPlaceRows, rows, 'the reference took every row through its entry');
-      assert.ok(inPlaceRows < rows / 2, `most rows went in place (${inPlaceRows} of ${rows} did not)`);
-    } finally {
-      TimingAgg.prototype.addFromView = addFromView;
-    }
-    const a = inPlace.build(RUN);
-    const b = throughEntries.build(RUN);
-    assert.deepEqual(a.functions, b.functions);
-    assert.deepEqual(a.functions.find((f) => f.name === 'f1')!.processes.map((p) => p.pid).sort(), [100, 200]);
-    assert.ok(a.functions.every((f) => f.histogram.buckets.some((_, i) => i % 2 === 0 && f.histogram.buckets[i] > 700)), 'the slow calls are in the histograms');
-    assert.deepEqual(a.warnings.map((w) => w.message), b.warnings.map((w) => w.message));
-    assert.match(a.warnings.map((w) => w.message).join('\n'), /malformed delta for function f0/);
-  });
   describe('parseReport', () => {
     function good(): Record<string, unknown> {
       const b = new ReportBuilder();

@@ -8,7 +8,7 @@
 //     [--server-stdout <file>]  (LSP over a pipe; the server's stdout, e.g. --trace-opt, to the file)
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //     [--first-only]  (only a fresh server's first session, not also a later one)
-//     [--warmup S]  (seconds of each session before measuring; default 3)
+//     [--warmup S]  (seconds of each session before measuring; default 3: only those numbers are kept)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
@@ -41,7 +41,8 @@ const seconds = Number(arg('--seconds', quick ? 8 : 12));
 const rounds = Number(arg('--rounds', quick ? 1 : 3));
 // Seconds of each session not measured (JIT warm-up, first sight of every function); e.g.
 // `--warmup 20` for the steady state of a session that has run a while.
-const WARMUP_S = Number(arg('--warmup', 3));
+const DEFAULT_WARMUP_S = 3;
+const WARMUP_S = Number(arg('--warmup', DEFAULT_WARMUP_S));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-server-bench-'));
 const workspace = path.join(tmp, 'ws');
@@ -257,7 +258,7 @@ async function main() {
     laterCpuPercentAllRounds: rs.map((x) => x.later?.cpuPercent ?? null),
   }));
   console.log(JSON.stringify(results, null, 2));
-  if (only || perDelta || WARMUP_S !== 3 || arg('--cpu-prof-dir', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
+  if (only || perDelta || WARMUP_S !== DEFAULT_WARMUP_S || arg('--cpu-prof-dir', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -10,7 +10,8 @@
 // (perfLens.gauge.enable false) and gauge on at 1 Hz. The server's CPU over the steady state
 // (process.cpuUsage via perfLens/debugStats) is compared; the difference is the gauge's cost, as % of
 // one core (target <= 0.5%). Rounds alternate the order (noisy shared machine); medians reported.
-// Also measured directly: one gauge tick's pidusage read of the 5 pids, in µs (many ticks).
+// Also measured directly: one gauge tick's OS read of the 5 pids, in µs (many ticks), by the server's
+// reader (src/server/process-usage.ts: /proc read synchronously on Linux) and by pidusage alone.
 // Writes bench/results/gauge.json.
 'use strict';
 const { spawn } = require('child_process');
@@ -19,6 +20,7 @@ const os = require('os');
 const path = require('path');
 const rpc = require('vscode-jsonrpc/node');
 const pidusage = require('pidusage');
+const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
@@ -94,25 +96,36 @@ async function scenario(gaugeEnabled) {
   return { gauge: gaugeEnabled, cpuPercent: round(((b.ms - a.ms) / (b.at - a.at)) * 100, 3), ticks, deltas: stats.deltasReceived, functions: ended.functions };
 }
 
-/** One gauge tick's OS reads for a 5-process tree, in µs (one pidusage call for the 5 pids, like the server). */
-async function pidusageTickUs() {
+/** The server's reader of OS figures, bundled from the sources (dist/server.js does not export it). */
+function processUsageReader() {
+  const out = path.join(tmp, 'process-usage.js');
+  esbuild.buildSync({ entryPoints: [path.join(root, 'src/server/process-usage.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: out, logLevel: 'error' });
+  return require(out).ProcessUsageReader;
+}
+
+/** One gauge tick's OS reads for a 5-process tree, in µs: `read(pids)` is one tick's read of all of them. */
+async function tickUs(read) {
   const kids = Array.from({ length: CHILDREN + 1 }, () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
   const pids = kids.map((k) => k.pid);
-  await pidusage(pids, { maxage: 3000 }); // primed, as after the first tick
+  await read(pids); // primed, as after the first tick
   const n = 2000;
   const t0 = process.cpuUsage();
   const w0 = performance.now();
-  for (let i = 0; i < n; i++) await pidusage(pids, { maxage: 3000 });
+  for (let i = 0; i < n; i++) await read(pids);
   const cpu = process.cpuUsage(t0);
   const wall = performance.now() - w0;
   for (const k of kids) k.kill();
-  pidusage.clear();
   return { cpuUsPerTick: round((cpu.user + cpu.system) / n, 1), wallUsPerTick: round((wall * 1000) / n, 1) };
 }
 
 async function main() {
-  const tick = await pidusageTickUs();
-  console.log(`pidusage, 5 pids: ${tick.cpuUsPerTick} µs CPU per tick (${round(tick.cpuUsPerTick / 1e4, 4)}% of a core at 1 Hz), ${tick.wallUsPerTick} µs wall`);
+  const reader = new (processUsageReader())(1000);
+  const tick = await tickUs((pids) => reader.read(pids));
+  const pidusageTick = await tickUs((pids) => pidusage(pids, { maxage: 3000 }));
+  pidusage.clear();
+  for (const [name, t] of [['server reader', tick], ['pidusage alone', pidusageTick]]) {
+    console.log(`${name}, 5 pids: ${t.cpuUsPerTick} µs CPU per tick (${round(t.cpuUsPerTick / 1e4, 4)}% of a core at 1 Hz), ${t.wallUsPerTick} µs wall`);
+  }
   const all = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [false, true] : [true, false];
@@ -131,7 +144,7 @@ async function main() {
   }
   const result = {
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, node: process.version, seconds, rounds,
-    pidusageTick: tick, serverCpuPercent: { gaugeOff: off, gaugeOn: on }, gaugeCostPercent: round(median(pairs), 3), pairs, runs: all,
+    osReadTick: tick, pidusageTick, serverCpuPercent: { gaugeOff: off, gaugeOn: on }, gaugeCostPercent: round(median(pairs), 3), pairs, runs: all,
   };
   console.log(`median server CPU: gauge off ${off}%, on ${on}%; gauge cost (median of per-round differences ${JSON.stringify(pairs)}): ${result.gaugeCostPercent}% of one core (target <= 0.5%)`);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

@@ -1,13 +1,13 @@
 /**
  * The resource gauge of one live session: every `intervalMs` while the session has running
- * processes, reads CPU% and RSS of each measured process from the OS (pidusage), adds the heap,
+ * processes, reads CPU% and RSS of each measured process from the OS (process-usage.ts), adds the heap,
  * event-loop and handle figures of the runtimes' own latest samples, and pushes one tree sample
- * into a bounded GaugeHistory. A process pidusage cannot read is shown with the runtime's own CPU
+ * into a bounded GaugeHistory. A process the OS figures cannot be read for is shown with the runtime's own CPU
  * and RSS instead (said once in the note), and is not asked again: no error loop.
  * The timer runs only while processes run, and stop() clears it for good.
  */
 import { GaugeHistory, processFromThreads, treeSample, type GaugeState, type GaugeThresholds, type ProcessGaugeSample, type ThreadFigures } from '../model/gauge';
-import { PROCESS_GONE, readProcessUsage, type ProcessUsage } from './process-usage';
+import { PROCESS_GONE, ProcessUsageReader, type ProcessUsage } from './process-usage';
 
 /** A measured process that is still connected, with the latest runtime sample of each of its threads. */
 export interface RunningProcess {
@@ -41,13 +41,15 @@ export class ResourceMonitor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private stopped = false;
-  /** pid -> why pidusage could not read it (it is not asked again). */
+  /** pid -> why its OS figures could not be read (it is not asked again). */
   private readonly unreadable = new Map<number, string>();
-  /** Pids pidusage has read before: its first reading of a pid has no CPU% yet (it needs two). */
+  /** Pids read from the OS before: a first reading of a pid has no CPU% yet (it needs two). */
   private readonly primed = new Set<number>();
+  private readonly usage: ProcessUsageReader;
 
   constructor(private readonly session: MonitoredSession, private readonly options: ResourceMonitorOptions) {
     this.history = new GaugeHistory(options.intervalMs, options.thresholds, options.history);
+    this.usage = new ProcessUsageReader(options.intervalMs);
   }
 
   /** Starts sampling if it is not running (a process connected). */
@@ -55,7 +57,7 @@ export class ResourceMonitor {
     if (this.timer || this.stopped) return;
     liveTimers++;
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
-    void this.tick(); // primes pidusage's previous reading; the gauge appears at once
+    void this.tick(); // primes the previous OS reading; the gauge appears at once
   }
 
   set thresholds(t: GaugeThresholds) {
@@ -66,6 +68,7 @@ export class ResourceMonitor {
   stop(): void {
     this.stopped = true;
     this.pause();
+    this.usage.close();
   }
 
   state(state: GaugeState['state']): GaugeState {
@@ -85,12 +88,13 @@ export class ResourceMonitor {
     const running = this.session.runningProcesses();
     if (running.length === 0) {
       this.pause(); // resumes when a process connects again (attach sessions)
+      this.usage.close();
       return;
     }
     this.ticking = true;
     try {
       const ask = running.map((p) => p.pid).filter((pid) => !this.unreadable.has(pid));
-      const usage = ask.length > 0 ? await readProcessUsage(ask, this.options.intervalMs) : new Map<number, ProcessUsage>();
+      const usage = ask.length > 0 ? await this.usage.read(ask) : new Map<number, ProcessUsage>();
       if (this.stopped) return;
       const processes: ProcessGaugeSample[] = [];
       for (const p of running) {

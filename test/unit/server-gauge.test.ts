@@ -1,7 +1,7 @@
 /**
  * The resource gauge of the insight server end to end: the built server over stdio with a plain
  * LSP client, examples/primes/resources.js (a parent that burns ~90% of a core and grows its
- * memory, plus a forked child) measured for real, pidusage reading /proc.
+ * memory, plus a forked child) measured for real (the OS figures read from /proc by src/server/process-usage.ts).
  */
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
@@ -32,7 +32,7 @@ function gaugeStates(client: TestClient, sessionId: string): GaugeState[] {
 
 const timeouts = (stats: P.DebugStatsResult): number => stats.activeResources.filter((r) => r === 'Timeout').length;
 
-describe('insight server: resource gauge (real server, real processes, pidusage)', function () {
+describe('insight server: resource gauge (real server, real processes, OS figures)', function () {
   this.timeout(120_000);
   let workspace: string;
   let client: TestClient | undefined;

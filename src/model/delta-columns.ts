@@ -12,7 +12,7 @@
  * the delta): a view is valid until `readDelta` is called with another message.
  */
 import type { DeltaColumns, DeltaMessage, FunctionDelta } from '../protocol/runtime';
-import { bucketIndex } from './histogram';
+import { bucketIndex, isEven } from './histogram';
 
 export interface DeltaView {
   readonly n: number;
@@ -168,7 +168,7 @@ function decode(msg: DeltaMessage): DeltaView | string {
   let total = 0;
   for (let i = 0; i < n; i++) {
     const len = histLen[i];
-    if (!(len >= 0) || len % 2 !== 0) return 'bad column histLen';
+    if (!(len >= 0) || !isEven(len)) return 'bad column histLen';
     total += len;
     if (len === 0 && timed[i] === 1) implied++;
   }

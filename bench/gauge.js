@@ -121,6 +121,7 @@ async function tickUs(read) {
 async function main() {
   const reader = new (processUsageReader())(1000);
   const tick = await tickUs((pids) => reader.read(pids));
+  reader.close();
   const pidusageTick = await tickUs((pids) => pidusage(pids, { maxage: 3000 }));
   pidusage.clear();
   for (const [name, t] of [['server reader', tick], ['pidusage alone', pidusageTick]]) {

@@ -390,12 +390,11 @@ function checkSparse(sparse: ArrayLike<number>, start = 0, end = sparse.length):
 }
 
 /**
- * n is an even integer. Not `n % 2 === 0`: on a double (lengths read from a Float64Array) `%` is a
- * call into C's fmod, once per function per delta.
+ * n is an even integer (what `n % 2 === 0` says, Infinity and NaN included). Not `%`: on a double
+ * (lengths read from a Float64Array) it is a call into C's fmod, once per function per delta.
  */
 export function isEven(n: number): boolean {
-  const half = n / 2;
-  return half === Math.floor(half);
+  return n - 2 * Math.floor(n / 2) === 0;
 }
 
 /** Sum of a (validated) sparse histogram's values taken at their bucket values. */

@@ -9,6 +9,7 @@ import {
   bucketUpperBound,
   bucketValue,
   denseToSparse,
+  isEven,
   mergeSparse,
 } from '../../src/model/histogram';
 import { RecordStore } from '../../src/model/record-store';
@@ -248,6 +249,12 @@ describe('model/histogram', () => {
       assert.throws(() => merged.addSparseExact([5, 1, 6, Number.NaN], 1, 1, 1), /bad histogram count/);
       assert.deepEqual(merged.toSparse(), whole.toSparse(), 'a rejected input changes nothing');
       assert.equal(merged.count, whole.count);
+    });
+
+    it('isEven says what `n % 2 === 0` says, without the modulo', () => {
+      for (const n of [0, -0, 1, 2, 3, -2, -3, 0.5, 2.5, 1e15, 1e15 + 1, 2 ** 53, 2 ** 60, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN]) {
+        assert.equal(isEven(n), n % 2 === 0, String(n));
+      }
     });
 
     it('rejects malformed sparse input with a clear error', () => {

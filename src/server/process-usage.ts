@@ -28,7 +28,8 @@ interface ProcfsPid {
 
 /**
  * Reads the usage of one monitor's processes, tick after tick (CPU% is the CPU time used since
- * the previous reading of the same pid; a first reading has no CPU% yet and says 0). On Linux it
+ * the previous reading of the same pid; a first reading's, on Linux, the average since the process
+ * started, and 0 where pidusage cannot tell). On Linux it
  * keeps each pid's two /proc files open (a read of an open one takes ~4 µs, an open-read-close
  * ~40 µs; a pid reused by a new process does not inherit them: the old files read as gone).
  * `close()` when done.
@@ -84,8 +85,7 @@ export class ProcessUsageReader {
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
     const rssKiB = Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1]);
     if (!Number.isFinite(cpuSeconds) || !Number.isFinite(rssKiB)) return { error: `unreadable /proc/${pid}/stat or status` };
-    const elapsedS = (atMs - p.atMs) / 1000;
-    const cpuPercent = !first && elapsedS > 0 ? Math.max(0, ((cpuSeconds - p.cpuSeconds) / elapsedS) * 100) : 0;
+    const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[19]) / CLOCK_TICKS_PER_SECOND) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
     p.cpuSeconds = cpuSeconds;
     p.atMs = atMs;
     return { cpuPercent, rss: rssKiB * 1024 };
@@ -104,6 +104,21 @@ export class ProcessUsageReader {
     for (const fd of [p.stat, p.status]) {
       if (fd >= 0) fs.closeSync(fd);
     }
+  }
+}
+
+/** CPU% of `cpuSeconds` used over `wallSeconds` (0 when no time passed). */
+function percentOf(cpuSeconds: number, wallSeconds: number): number {
+  return wallSeconds > 0 ? Math.max(0, (cpuSeconds / wallSeconds) * 100) : 0;
+}
+
+/** A first reading's CPU%: the average since the process started (`startSeconds` after boot, from its stat). */
+function averageSinceStart(cpuSeconds: number, startSeconds: number): number {
+  try {
+    const uptimeSeconds = Number(fs.readFileSync('/proc/uptime', 'latin1').split(' ')[0]);
+    return Number.isFinite(uptimeSeconds) && Number.isFinite(startSeconds) ? percentOf(cpuSeconds, uptimeSeconds - startSeconds) : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -43,7 +43,7 @@ export class ResourceMonitor {
   private stopped = false;
   /** pid -> why its OS figures could not be read (it is not asked again). */
   private readonly unreadable = new Map<number, string>();
-  /** Pids read from the OS before: a first reading of a pid has no CPU% yet (it needs two). */
+  /** Pids read from the OS before: a first reading of a pid has no CPU% of the last interval yet (it needs two). */
   private readonly primed = new Set<number>();
   private readonly usage: ProcessUsageReader;
 
@@ -127,7 +127,8 @@ export class ResourceMonitor {
 function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number } | undefined, firstOsReading: boolean): ProcessGaugeSample {
   const runtime = processFromThreads(p.pid, p.samples);
   if (!os) return runtime;
-  // A first OS reading says 0% whatever the process does: the runtime's own figure is better then.
+  // A first OS reading has no recent CPU% (the average since the start on Linux, 0 from pidusage):
+  // the runtime's own figure of its last interval is better then, when there is one.
   const cpuPercent = firstOsReading && p.samples.length > 0 ? runtime.cpuPercent : os.cpuPercent;
   return { ...runtime, cpuPercent, rss: os.rss, source: 'pidusage' };
 }

@@ -197,6 +197,10 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
       if (result.runFile) this.insight.output.appendLine(`run of "${session.name}" saved to ${result.runFile}`);
     } catch (err) {
       this.insight.output.appendLine(`ending session ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      // The server says how the session's processes ended before it answers EndSession (their
+      // connections close first), so nothing asks about this id any more.
+      this.stoppedByUser.delete(id);
     }
   }
 

@@ -17,6 +17,12 @@ export type ProcessUsage = { cpuPercent: number; rss: number } | { error: string
 
 /** The kernel's USER_HZ: the unit of the CPU times in /proc/<pid>/stat (fixed at 100 by the ABI). */
 const CLOCK_TICKS_PER_SECOND = 100;
+// Fields of /proc/<pid>/stat (proc(5) numbers them from 1), counted from the state (field 3), the
+// first after the command name, which is in parentheses and may hold spaces.
+const STATE = 3 - 3;
+const UTIME = 14 - 3;
+const STIME = 15 - 3;
+const STARTTIME = 22 - 3;
 
 /** A measured process's open /proc files and its previous reading (CPU seconds, when in ms of a monotonic clock). */
 interface ProcfsPid {
@@ -28,11 +34,10 @@ interface ProcfsPid {
 
 /**
  * Reads the usage of one monitor's processes, tick after tick (CPU% is the CPU time used since
- * the previous reading of the same pid; a first reading's, on Linux, the average since the process
- * started, and 0 where pidusage cannot tell). On Linux it
- * keeps each pid's two /proc files open (a read of an open one takes ~4 µs, an open-read-close
- * ~40 µs; a pid reused by a new process does not inherit them: the old files read as gone).
- * `close()` when done.
+ * the previous reading of the same pid; a first reading's, on Linux, the average since the
+ * process started, and 0 where pidusage cannot tell). On Linux it keeps each pid's two /proc
+ * files open (a read of an open one takes ~4 µs, an open-read-close ~40 µs; a pid reused by a new
+ * process does not inherit them: the old files read as gone). `close()` when done.
  */
 export class ProcessUsageReader {
   private readonly open = new Map<number, ProcfsPid>();
@@ -76,16 +81,15 @@ export class ProcessUsageReader {
       return { error: describe(err) };
     }
     const atMs = performance.now();
-    // The command name (2nd field) is in parentheses and may hold spaces: count fields after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') {
+    if (fields[STATE] === 'Z' || fields[STATE] === 'X') {
       this.forget(pid);
       return { error: PROCESS_GONE }; // exited, not reaped yet
     }
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
+    const cpuSeconds = (Number(fields[UTIME]) + Number(fields[STIME])) / CLOCK_TICKS_PER_SECOND;
     const rssKiB = Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1]);
     if (!Number.isFinite(cpuSeconds) || !Number.isFinite(rssKiB)) return { error: `unreadable /proc/${pid}/stat or status` };
-    const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[19]) / CLOCK_TICKS_PER_SECOND) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
+    const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[STARTTIME]) / CLOCK_TICKS_PER_SECOND) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
     p.cpuSeconds = cpuSeconds;
     p.atMs = atMs;
     return { cpuPercent, rss: rssKiB * 1024 };

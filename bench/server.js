@@ -9,6 +9,7 @@
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //     [--first-only]  (only a fresh server's first session, not also a later one)
 //     [--warmup S]  (seconds of each session before measuring; default 3: only those numbers are kept)
+//     [--mode adaptive|full|sampled|count]  (the session's mode; default adaptive, as a debug session)
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
@@ -43,6 +44,14 @@ const rounds = Number(arg('--rounds', quick ? 1 : 3));
 // `--warmup 20` for the steady state of a session that has run a while.
 const DEFAULT_WARMUP_S = 3;
 const WARMUP_S = Number(arg('--warmup', DEFAULT_WARMUP_S));
+const MODE = arg('--mode', 'adaptive');
+// Adaptive mode times a function's first ADAPT_FIRST calls (src/runtime/node/recorder.ts), then
+// samples it. The synthetic program calls each of its functions perDelta/5,000 times per delta,
+// so every row of every delta is timed for the first ALL_TIMED_CALLS * 5,000 / (10 * perDelta) s
+// of a session (25.6 s at 5,000 per delta): windows after that measure sampled traffic, whose
+// deltas are a third of the size.
+const ALL_TIMED_CALLS = 256;
+const allTimedUntilS = (perDelta) => (MODE === 'full' ? Infinity : MODE === 'adaptive' ? (ALL_TIMED_CALLS * FILES * PER_FILE) / (10 * perDelta) : 0);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-server-bench-'));
 const workspace = path.join(tmp, 'ws');
@@ -182,7 +191,7 @@ async function idle() {
 
 /** One debug session of the synthetic program on `server`, measured over its steady state. */
 async function measuredSession(server, name, perDelta) {
-  const session = await server.conn.sendRequest('perfLens/startSession', { name });
+  const session = await server.conn.sendRequest('perfLens/startSession', { name, mode: MODE });
   const child = spawn(process.execPath, [path.join(workspace, 'main.js')], {
     env: { ...process.env, ...session.env, BENCH_PER_DELTA: String(perDelta), BENCH_MS: String((seconds + WARMUP_S + 1) * 1000), PERF_LENS_QUIET: '1' },
     stdio: 'inherit',
@@ -207,8 +216,11 @@ async function measuredSession(server, name, perDelta) {
   const lat = b.stats.refreshLatenciesMs;
   const lensMs = server.lensMs.slice(-refreshes);
   await server.conn.sendRequest('perfLens/endSession', { sessionId: session.sessionId, graceMs: 2000 });
+  const timedUntil = allTimedUntilS(perDelta);
   return {
     deltasPerSecond: round(deltas / ((b.at - a.at) / 1000), 1),
+    // Whether the window saw every row timed, sampled rows, or both (see ALL_TIMED_CALLS).
+    traffic: timedUntil >= WARMUP_S + seconds ? 'all timed' : timedUntil <= WARMUP_S ? 'sampled' : `all timed until ${round(timedUntil)} s, then sampled`,
     ...pct(a, b),
     cpuPercentPer5s: timeline,
     refreshesPerSecond: round(refreshes / ((b.at - a.at) / 1000), 2),
@@ -234,12 +246,12 @@ async function scenario(name, perDelta) {
     name,
     functionsPerDelta: perDelta,
     ...first,
-    later: later && { cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs },
+    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs },
   };
 }
 
 async function main() {
-  const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds, warmupSeconds: WARMUP_S, functions: FILES * PER_FILE };
+  const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, seconds, warmupSeconds: WARMUP_S, mode: MODE, functions: FILES * PER_FILE };
   results.idle = await idle();
   const only = arg('--only', null); // e.g. `--only all` to profile one scenario
   const perDelta = arg('--per-delta', null); // one scenario of its own, e.g. `--per-delta 4`: the cost of a live session itself

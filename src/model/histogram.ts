@@ -22,9 +22,6 @@ const WINDOW_COUNTS = 6;
 /** Buckets held in the record: two powers of two (32 sub-buckets each), from half an octave below the first duration. */
 const WINDOW = 64;
 const RECORD = WINDOW_COUNTS + WINDOW;
-/** Buckets a spill starts with (half an octave); `EMPTY` is the spill of a histogram without one. */
-const MIN_SPILL = 16;
-const EMPTY = new Float64Array(0);
 
 /** log2 of the sub-buckets per power of two. */
 export const SUB_BUCKET_BITS = 5;
@@ -107,13 +104,15 @@ export class Histogram {
    * stay within a few percent of each other, so nearly every addition lands in the window, next
    * to the function's sums: the server adds thousands of histograms per delta, and a separate
    * counts array was one more cache miss each (half of the merge's time with cold caches).
-   * Buckets outside the window go to `spill` (dense counts of buckets spillLo.., grown by
-   * doubling: a function's outliers, e.g. calls slowed by a GC pause, land there often).
+   * Buckets outside the window go to `spill`, bucket -> count (a function's outliers, e.g. calls
+   * slowed by a GC pause or the first, unoptimised call: ~4% of the server's additions, ~10–20
+   * distinct buckets per function). A Map, not dense counts: a dense range from the lowest to the
+   * highest outlier was ~200 buckets a function (8.5 MB for 5,000 functions, five times their
+   * records), grown by reallocating and copying ~20 times per delta in a session's first seconds.
    */
   private readonly store: RecordStore;
   private readonly o: number;
-  private spill: Float64Array = EMPTY;
-  private spillLo = 0;
+  private spill: Map<number, number> | null = null;
 
   /** `store`: where the record lives (default: a store of its own). */
   constructor(store?: RecordStore) {
@@ -278,8 +277,7 @@ export class Histogram {
 
   /** Count of bucket i in the spill. */
   private spilled(i: number): number {
-    const k = i - this.spillLo;
-    return k >= 0 && k < this.spill.length ? this.spill[k] : 0;
+    return this.spill?.get(i) ?? 0;
   }
 
   /** Sparse [index, count, ...] form, indexes ascending. */
@@ -288,17 +286,17 @@ export class Histogram {
     // Window and spill are both ascending; the window may sit anywhere among the spilled buckets.
     const a = this.store.a;
     const lo = a[this.o + WINDOW_LO];
-    const spill = this.spill;
+    // The spill never holds a bucket of the window (moveWindow takes them out).
+    const spilled = this.spill ? [...this.spill.keys()].sort((x, y) => x - y) : [];
     let k = 0;
-    for (; k < spill.length && this.spillLo + k < lo; k++) if (spill[k] !== 0) out.push(this.spillLo + k, spill[k]);
+    for (; k < spilled.length && spilled[k] < lo; k++) out.push(spilled[k], this.spill!.get(spilled[k])!);
     if (lo === lo) {
       for (let w = 0; w < WINDOW; w++) {
-        const c = a[this.o + WINDOW_COUNTS + w] + this.spilled(lo + w);
+        const c = a[this.o + WINDOW_COUNTS + w];
         if (c !== 0) out.push(lo + w, c);
       }
-      k = Math.max(k, lo + WINDOW - this.spillLo);
     }
-    for (; k < spill.length; k++) if (spill[k] !== 0) out.push(this.spillLo + k, spill[k]);
+    for (; k < spilled.length; k++) out.push(spilled[k], this.spill!.get(spilled[k])!);
     return out;
   }
 
@@ -346,35 +344,20 @@ export class Histogram {
       a[o + WINDOW_COUNTS + k] = 0;
     }
     a[o + WINDOW_LO] = lo;
-    const spill = this.spill;
     let total = 0;
-    for (let k = 0; k < WINDOW; k++) {
-      const at = lo + k - this.spillLo;
-      if (at >= 0 && at < spill.length && spill[at] !== 0) {
-        a[o + WINDOW_COUNTS + k] = spill[at];
-        total += spill[at];
-        spill[at] = 0;
+    for (const [i, c] of this.spill ?? []) {
+      if (i >= lo && i < lo + WINDOW) {
+        a[o + WINDOW_COUNTS + i - lo] = c;
+        total += c;
+        this.spill!.delete(i);
       }
     }
     a[o + WINDOW_TOTAL] = total;
   }
 
   private addToSpill(i: number, c: number): void {
-    let k = i - this.spillLo;
-    if (this.spill.length === 0 || k < 0 || k >= this.spill.length) {
-      // Grow to cover i, at least doubling (clamped to the buckets that exist).
-      const oldHi = this.spill.length === 0 ? i + 1 : this.spillLo + this.spill.length;
-      const oldLo = this.spill.length === 0 ? i : this.spillLo;
-      const size = Math.max(oldHi, i + 1) - Math.min(oldLo, i);
-      const room = Math.max(size, 2 * this.spill.length, MIN_SPILL);
-      const lo = i < oldLo ? Math.max(0, Math.min(i, oldHi - room)) : oldLo;
-      const grown = new Float64Array(Math.min(room, BUCKET_COUNT - lo));
-      grown.set(this.spill, oldLo - lo);
-      this.spill = grown;
-      this.spillLo = lo;
-      k = i - lo;
-    }
-    this.spill[k] += c;
+    const spill = (this.spill ??= new Map());
+    spill.set(i, (spill.get(i) ?? 0) + c);
   }
 }
 

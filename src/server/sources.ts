@@ -360,6 +360,10 @@ export class LiveSession implements Source {
   }
 
   private closed(conn: CollectorConnection): void {
+    // The report says how each process ended from the builder's view of its connection: merge
+    // what it sent first (its hello and bye may still be held), then mark the connection closed.
+    this.flush();
+    this.builder.close(conn.id);
     const p = this.processes.get(conn.id);
     if (!p) return;
     p.reason ??= 'disconnected';

@@ -242,6 +242,9 @@ describe('insight server over LSP (real server process, real program)', function
 
     const endA = await client.request<P.EndSessionResult>('perfLens/endSession', { sessionId: a.sessionId, graceMs: 100 });
     assert.ok(endA.runFile && fs.existsSync(endA.runFile));
+    // The saved run says how the process ended, as the live session did.
+    const saved = JSON.parse(fs.readFileSync(endA.runFile, 'utf8')) as { processes: { pid: number; exitReason: string | null }[] };
+    assert.deepEqual(saved.processes.map((p) => p.exitReason), ['disconnected']);
     await assert.rejects(client.request('perfLens/endSession', { sessionId: a.sessionId }), /no live session/);
   });
 

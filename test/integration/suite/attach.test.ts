@@ -180,6 +180,41 @@ describe('Attach the debugger to a measured process', function () {
     assert.ok(after.function.maxMs !== null && after.function.maxMs < 1_000, `max of slow() is ${after.function.maxMs} ms: the 2 s pause was counted`);
   });
 
+  it('detaching leaves the program running and measured; when it then crashes, the data received so far stays and its run is saved', async () => {
+    const { process: measured } = await startMeasured();
+    const { document } = await openInEditor(fixture);
+    const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === `Attach to ${measured.pid} (Perf Lens)` && !s.parentSession, `the attach session for pid ${measured.pid}`);
+    await vscode.commands.executeCommand('perfLens.attachToProcess', { pid: measured.pid });
+    const debug = await started;
+    const callsOf = (lens: vscode.CodeLens) => Number(/· ([\d,]+) calls/.exec(lens.command?.title ?? '')?.[1]?.replace(/,/g, '') ?? 0);
+    const workCalls = async () => callsOf(await waitForLens(document.uri, WORK_LINE, /· [\d,]+ calls/));
+    const attached = await workCalls();
+
+    // Stopping an attach session detaches js-debug; the program is not the debugger's to end.
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === debug.id, 'the attach session to end');
+    await vscode.debug.stopDebugging(debug);
+    await ended;
+    const detached = await waitFor('work() calls to go on being reported after the detach', async () => {
+      const n = await workCalls();
+      return n > attached ? n : undefined;
+    });
+    assert.ok(isAlive(measured.pid), 'the program runs on after the detach');
+
+    // The program dies without a word (no exit, no bye): the server keeps what it received.
+    process.kill(measured.pid, 'SIGKILL');
+    pid = undefined;
+    const run = await waitFor('the attached run to be saved', async () =>
+      (await select(null)).sessions.find((s) => s.id.startsWith('run:') && s.processes.some((p) => p.pid === measured.pid)));
+    const proc = run.processes.find((p) => p.pid === measured.pid)!;
+    assert.equal(proc.state, 'crashed', `the killed process is reported as ${proc.state} (${proc.reason ?? 'no reason'})`);
+    assert.ok(run.runFile && fs.existsSync(run.runFile), `run file ${run.runFile}`);
+    const saved = JSON.parse(fs.readFileSync(run.runFile, 'utf8')) as { functions: { name: string; calls: number }[] };
+    const work = saved.functions.find((f) => f.name === 'work');
+    assert.ok(work && work.calls >= detached, `work() in the saved run: ${work?.calls} calls, ${detached} were shown after the detach`);
+    // The lenses still show the program's numbers, now from its saved run.
+    assert.ok((await workCalls()) >= detached);
+  });
+
   it('without an argument it opens a quick pick of the measured processes; accepting it attaches to the picked one', async () => {
     const { process: measured, session } = await startMeasured();
     const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === `Attach to ${measured.pid} (Perf Lens)` && !s.parentSession, `the attach session for pid ${measured.pid}`);

@@ -36,8 +36,8 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
   private readonly attached = new Map<string, string>();
   /** Attach sessions whose measured process is still being looked up (a stop may come first). */
   private readonly linking = new Map<string, Promise<void>>();
-  /** Server sessions whose debug session the user stopped (Stop/Restart): its processes are killed, not crashed. */
-  private readonly stoppedByUser = new Set<string>();
+  /** Server sessions whose debug session the user stopped (Stop/Restart), and when: its processes are killed, not crashed. */
+  private readonly stoppedByUser = new Map<string, number>();
   private warnedAsyncStacks = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -193,7 +193,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
     if (!id) return;
     this.measured.delete(session.id);
     try {
-      const result = await this.insight.request<P.EndSessionResult>(P.EndSession, { sessionId: id } satisfies P.EndSessionParams);
+      const result = await this.insight.request<P.EndSessionResult>(P.EndSession, { sessionId: id, stoppedAt: this.stoppedByUser.get(id) } satisfies P.EndSessionParams);
       if (result.runFile) this.insight.output.appendLine(`run of "${session.name}" saved to ${result.runFile}`);
     } catch (err) {
       this.insight.output.appendLine(`ending session ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -225,7 +225,7 @@ export class PerfLensDebugInjection implements vscode.DebugConfigurationProvider
         // attach sit below it): only the end of a launch is a stop.
         for (let s: vscode.DebugSession | undefined = session; s; s = s.parentSession) if (this.attached.has(s.id)) return;
         const id = this.serverSessionOf(session);
-        if (id) this.stoppedByUser.add(id);
+        if (id && !this.stoppedByUser.has(id)) this.stoppedByUser.set(id, Date.now());
       },
       onDidSendMessage: (message: { type?: string; event?: string; body?: { threadId?: number } }) => {
         if (message.type !== 'event' || message.event !== 'stopped') return;

@@ -279,6 +279,8 @@ interface Connection {
   resources?: SampleHistory<ResourceSampleReport>;
   bye?: { reason: string; exitCode: number | null };
   closed: boolean;
+  /** Why it closed, when no bye said it: 'disconnected' unless the caller knows better. */
+  closeReason?: string;
 }
 
 interface FunctionEntry {
@@ -381,10 +383,16 @@ export class ReportBuilder {
     }
   }
 
-  /** The connection ended (with or without a bye). */
-  close(connectionId: string | number): void {
+  /**
+   * The connection ended (with or without a bye). `reason`: how the process ended if it sent no
+   * bye (default 'disconnected', read as a crash); may be called again to correct it.
+   */
+  close(connectionId: string | number, reason = 'disconnected'): void {
     const conn = this.connections.get(connectionId);
-    if (conn) conn.closed = true;
+    if (conn) {
+      conn.closed = true;
+      conn.closeReason = reason;
+    }
   }
 
   /** Adds a warning of the tool itself (not from a runtime). */
@@ -580,7 +588,7 @@ export class ReportBuilder {
     conns.sort((a, b) => a.hello!.threadId - b.hello!.threadId);
     for (const c of conns) {
       const h = c.hello!;
-      const exitReason = c.bye?.reason ?? (c.closed ? 'disconnected' : null);
+      const exitReason = c.bye?.reason ?? (c.closed ? (c.closeReason ?? 'disconnected') : null);
       const existing = byPid.get(h.pid);
       if (existing) {
         if (!existing.threads.includes(h.threadId)) existing.threads.push(h.threadId);

@@ -150,6 +150,12 @@ export interface EndSessionParams {
   signal?: string | null;
   /** How long to wait for processes still connected (children) before cutting the run. Default 2000. */
   graceMs?: number;
+  /**
+   * When the user stopped the debug session (Date.now() in the client), if they did: processes
+   * whose connection dropped from then on without a `bye` were stopped, not crashed, and the run
+   * says so (exitReason 'stopped').
+   */
+  stoppedAt?: number;
 }
 export interface EndSessionResult {
   /** Absolute path of the saved run, or null when nothing was measured or the workspace is unknown. */

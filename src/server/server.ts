@@ -255,7 +255,7 @@ export class InsightServer {
     const s = this.sources.get(p?.sessionId);
     if (!(s instanceof LiveSession)) throw new Error(`Perf Lens: no live session ${JSON.stringify(p?.sessionId)}`);
     if (s.attach) throw new Error('Perf Lens: the attach session stays open; its runs are saved when its processes exit');
-    const report = await s.finish(p.graceMs ?? 2000, { exitCode: p.exitCode, signal: p.signal });
+    const report = await s.finish(p.graceMs ?? 2000, { exitCode: p.exitCode, signal: p.signal }, p.stoppedAt);
     await s.close();
     this.endMonitor(s, report);
     const runFile = report.functions.length > 0 ? this.saveRun(report) : null;

@@ -94,6 +94,8 @@ export interface LiveSessionEvents {
 
 interface ProcessState extends ProcessInfo {
   connId: number;
+  /** Date.now() when its connection closed. */
+  closedAt?: number;
 }
 
 export interface LiveSessionOptions {
@@ -228,10 +230,29 @@ export class LiveSession implements Source {
     };
   }
 
-  /** Waits up to graceMs for processes to disconnect, then returns the report (the session keeps running for attach). */
-  async finish(graceMs: number, exit: { exitCode?: number | null; signal?: string | null }): Promise<Report> {
+  /**
+   * Waits up to graceMs for processes to disconnect, then returns the report (the session keeps
+   * running for attach). `stoppedAt`: when the user stopped the debug session, if they did.
+   */
+  async finish(graceMs: number, exit: { exitCode?: number | null; signal?: string | null }, stoppedAt?: number): Promise<Report> {
     if (this.collector && this.collector.openConnections > 0) await this.collector.waitForIdle(graceMs);
+    if (typeof stoppedAt === 'number' && Number.isFinite(stoppedAt)) this.stoppedByUser(stoppedAt);
     return this.report(exit);
+  }
+
+  /**
+   * The user stopped the session at `at`: a process whose connection dropped without a bye since
+   * then was ended by the debugger (it was told 'ended abruptly' when its connection dropped, the
+   * client knew better and said so; the run now records it too).
+   */
+  private stoppedByUser(at: number): void {
+    this.flush();
+    for (const p of this.processes.values()) {
+      if (p.reason !== 'disconnected' || p.closedAt === undefined || p.closedAt < at) continue;
+      p.reason = 'stopped';
+      p.state = 'exited';
+      this.builder.close(p.connId, 'stopped');
+    }
   }
 
   report(exit: { exitCode?: number | null; signal?: string | null } = {}): Report {
@@ -366,6 +387,7 @@ export class LiveSession implements Source {
     this.builder.close(conn.id);
     const p = this.processes.get(conn.id);
     if (!p) return;
+    p.closedAt = Date.now();
     p.reason ??= 'disconnected';
     const crashed = isCrash(p.reason);
     p.state = crashed ? 'crashed' : 'exited';

@@ -248,6 +248,26 @@ describe('insight server over LSP (real server process, real program)', function
     await assert.rejects(client.request('perfLens/endSession', { sessionId: a.sessionId }), /no live session/);
   });
 
+  it('a program the user stopped is saved as stopped; one that died before the stop stays a crash', async () => {
+    client = TestClient.start();
+    await client.initialize(workspace);
+    // The client (the extension) knows when the user pressed Stop; the server only sees connections drop.
+    const crashed = await client.request<P.StartSessionResult>('perfLens/startSession', { name: 'died, then stopped' });
+    assert.equal((await runNode(CRASH, crashed.env)).signal, 'SIGKILL');
+    const stopped = await client.request<P.StartSessionResult>('perfLens/startSession', { name: 'stopped while running' });
+    const stoppedAt = Date.now();
+    assert.equal((await runNode(CRASH, stopped.env)).signal, 'SIGKILL'); // as js-debug kills it after a Stop
+    const reasons = async (session: P.StartSessionResult, at: number) => {
+      const end = await client!.request<P.EndSessionResult>('perfLens/endSession', { sessionId: session.sessionId, graceMs: 100, stoppedAt: at });
+      assert.ok(end.runFile);
+      const saved = JSON.parse(fs.readFileSync(end.runFile, 'utf8')) as { processes: { exitReason: string | null }[] };
+      const info = (await client!.request<P.ListSessionsResult>('perfLens/listSessions')).sessions.find((x) => x.id === session.sessionId)!;
+      return { saved: saved.processes.map((x) => x.exitReason), listed: info.processes.map((x) => `${x.state} (${x.reason})`) };
+    };
+    assert.deepEqual(await reasons(crashed, Date.now()), { saved: ['disconnected'], listed: ['crashed (disconnected)'] });
+    assert.deepEqual(await reasons(stopped, stoppedAt), { saved: ['stopped'], listed: ['exited (stopped)'] });
+  });
+
   it('measures a process started outside the editor through the attach file; settings change the lenses live', async () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-ws-attach-'));
     try {

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FunctionDetailsResult, ListSessionsResult, ProcessInfo, SessionInfo, ShowDetailsArgs } from '../../../src/protocol/lsp';
-import { COMMAND, LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, nextEvent, openInEditor, waitForLens, workspaceFolder } from './helpers';
+import { COMMAND, LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, nextEvent, openInEditor, waitFor, waitForLens, workspaceFolder } from './helpers';
 
 /** `work` runs every 2 ms, `slow` every 100 ms (rare enough to be timed on every call), until killed. */
 const FIXTURE = `// Perf Lens attach fixture: runs until killed.
@@ -21,17 +21,6 @@ setInterval(() => slow(), 100);
 const WORK_LINE = 1;
 const SLOW_LINE = 2;
 const SLOW_BODY_LINE = 3;
-
-/** Polls `read` until it returns a value (not undefined), or fails saying what did not happen. */
-async function waitFor<T>(what: string, read: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

@@ -5,8 +5,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { FunctionDetailsResult, ShowDetailsArgs } from '../../../src/protocol/lsp';
-import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, nextEvent, openInEditor, runFiles, runsDir, waitForLens, workspaceFolder } from './helpers';
+import type { FunctionDetailsResult, ListSessionsResult, ShowDetailsArgs } from '../../../src/protocol/lsp';
+import { LENS_TITLE, closeEverything, debugToEnd, examplePath, launch, nextEvent, openInEditor, runFiles, runsDir, waitFor, waitForLens, workspaceFolder } from './helpers';
 
 describe('Live CodeLens from debug sessions', function () {
   this.timeout(180_000);
@@ -42,6 +42,29 @@ describe('Live CodeLens from debug sessions', function () {
     assert.match(body.text, /n < 2/);
     await editor.edit((b) => b.replace(body.range, '  if (n < 3) return n === 2;'));
     await waitForLens(uri, 5, /^~ avg .* · 199,998 calls/, 20_000);
+  });
+
+  it('Stop in the debugger: the saved run says the program was stopped, not that it crashed', async () => {
+    const name = 'Perf Lens IT: stopped';
+    const started = nextEvent(vscode.debug.onDidStartDebugSession, (s) => s.name === name && !s.parentSession, 'the debug session to start');
+    assert.ok(await vscode.debug.startDebugging(workspaceFolder(), launch(name, 'resources.js', { env: { PERF_LENS_EXAMPLE_SECONDS: '120' } })));
+    const session = await started;
+    const serverId = session.configuration.__perfLensSession as string;
+    assert.ok(serverId, 'Perf Lens injected into the launch');
+    const sessionInfo = async () => (await vscode.commands.executeCommand<ListSessionsResult>('perfLens.selectSession', null)).sessions.find((s) => s.id === serverId);
+    await waitFor('the program to be measured', async () => ((await sessionInfo())?.processes.some((p) => p.state === 'running') ? true : undefined));
+    const ended = nextEvent(vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id, 'the debug session to end');
+    await vscode.debug.stopDebugging(session);
+    await ended;
+    const run = await waitFor('the run to be saved', async () => {
+      const info = await sessionInfo();
+      return info?.state === 'ended' && info.runFile ? info : undefined;
+    });
+    const states = run.processes.map((p) => `${p.state} (${p.reason})`);
+    assert.ok(states.includes('exited (stopped)'), `the processes of a stopped session: ${JSON.stringify(states)}`);
+    assert.ok(!states.some((s) => s.startsWith('crashed')), `a Stop saved as a crash: ${JSON.stringify(states)}`);
+    const saved = JSON.parse(fs.readFileSync(run.runFile!, 'utf8')) as { processes: { exitReason: string | null }[] };
+    assert.ok(saved.processes.some((p) => p.exitReason === 'stopped'), `saved: ${JSON.stringify(saved.processes.map((p) => p.exitReason))}`);
   });
 
   it('debugging main.mjs (ES module) shows isPrime timings', async () => {

@@ -94,6 +94,17 @@ export async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
   return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
 }
 
+/** Polls `read` until it returns a value (not undefined), or fails saying what did not happen. */
+export async function waitFor<T>(what: string, read: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Polls the lenses of the file until one on `line` has a title matching `title`. */
 export async function waitForLens(uri: vscode.Uri, line: number, title: RegExp, ms = 60_000): Promise<vscode.CodeLens> {
   const deadline = Date.now() + ms;

@@ -241,9 +241,9 @@ export class LiveSession implements Source {
   }
 
   /**
-   * The user stopped the session at `at`: a process whose connection dropped without a bye since
-   * then was ended by the debugger (it was told 'ended abruptly' when its connection dropped, the
-   * client knew better and said so; the run now records it too).
+   * The user stopped the session at `at`: processes whose connection dropped since then without a
+   * bye were ended by the debugger, not crashed. When the connections dropped, the server could not
+   * tell and said 'ended abruptly'; the client knows, and the run records it.
    */
   private stoppedByUser(at: number): void {
     this.flush();

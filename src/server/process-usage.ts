@@ -8,6 +8,7 @@
  * the event loop) per tick, a quarter of a live session's idle cost in bench/server.js. Elsewhere
  * (macOS: `ps`, Windows: wmic/PowerShell), and when PIDUSAGE_USE_PS asks for `ps`, pidusage does it.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import pidusage from 'pidusage';
 
@@ -15,8 +16,23 @@ export const PROCESS_GONE = 'the process is gone';
 
 export type ProcessUsage = { cpuPercent: number; rss: number } | { error: string };
 
-/** The kernel's USER_HZ: the unit of the CPU times in /proc/<pid>/stat (fixed at 100 by the ABI). */
-const CLOCK_TICKS_PER_SECOND = 100;
+/**
+ * The kernel's USER_HZ: the unit of the CPU times in /proc/<pid>/stat. 100 on every mainstream
+ * architecture (the ABI fixes it), but asked once from `getconf CLK_TCK`, as pidusage does, so an
+ * architecture where it differs reads right too; 100 when getconf cannot answer.
+ */
+let clockTicks: number | undefined;
+export function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      const answer = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      clockTicks = Number.isInteger(answer) && answer > 0 ? answer : 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
 // Fields of /proc/<pid>/stat (proc(5) numbers them from 1), counted from the state (field 3), the
 // first after the command name, which is in parentheses and may hold spaces.
 const STATE = 3 - 3;
@@ -86,10 +102,11 @@ export class ProcessUsageReader {
       this.forget(pid);
       return { error: PROCESS_GONE }; // exited, not reaped yet
     }
-    const cpuSeconds = (Number(fields[UTIME]) + Number(fields[STIME])) / CLOCK_TICKS_PER_SECOND;
+    const ticks = clockTicksPerSecond();
+    const cpuSeconds = (Number(fields[UTIME]) + Number(fields[STIME])) / ticks;
     const rssKiB = Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1]);
     if (!Number.isFinite(cpuSeconds) || !Number.isFinite(rssKiB)) return { error: `unreadable /proc/${pid}/stat or status` };
-    const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[STARTTIME]) / CLOCK_TICKS_PER_SECOND) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
+    const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[STARTTIME]) / ticks) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
     p.cpuSeconds = cpuSeconds;
     p.atMs = atMs;
     return { cpuPercent, rss: rssKiB * 1024 };

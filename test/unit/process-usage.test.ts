@@ -4,10 +4,10 @@
  * reader is pidusage.
  */
 import { strict as assert } from 'assert';
-import { spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import pidusage from 'pidusage';
-import { PROCESS_GONE, ProcessUsageReader, type ProcessUsage } from '../../src/server/process-usage';
+import { PROCESS_GONE, ProcessUsageReader, clockTicksPerSecond, type ProcessUsage } from '../../src/server/process-usage';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,6 +50,10 @@ describe('server/process-usage: CPU% and RSS of real processes', function () {
     assert.ok(Math.abs(idleNow.rss - theirs.memory) < 0.1 * theirs.memory, `rss ${idleNow.rss} vs pidusage ${theirs.memory}`);
     assert.ok(idleNow.rss > 40 * 2 ** 20, `the 40 MiB buffer is in the RSS (${idleNow.rss})`);
     pidusage.clear();
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('reads CPU times in the kernel\'s clock ticks as getconf CLK_TCK reports them', () => {
+    assert.equal(clockTicksPerSecond(), Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()));
   });
 
   (process.platform === 'linux' ? it : it.skip)('a process that ends between readings is gone, and close() lets go of its files', async () => {

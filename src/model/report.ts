@@ -278,8 +278,7 @@ interface Connection {
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
   bye?: { reason: string; exitCode: number | null };
-  closed: boolean;
-  /** Why it closed, when no bye said it: 'disconnected' unless the caller knows better. */
+  /** Set when the connection closed: how the process ended if no bye said it ('disconnected' unless the caller knows better). */
   closeReason?: string;
 }
 
@@ -347,7 +346,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), entries: [], memoSizes: new Map(), closed: false };
+      conn = { defs: new Map(), entries: [], memoSizes: new Map() };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -389,10 +388,7 @@ export class ReportBuilder {
    */
   close(connectionId: string | number, reason = 'disconnected'): void {
     const conn = this.connections.get(connectionId);
-    if (conn) {
-      conn.closed = true;
-      conn.closeReason = reason;
-    }
+    if (conn) conn.closeReason = reason;
   }
 
   /** Adds a warning of the tool itself (not from a runtime). */
@@ -588,7 +584,7 @@ export class ReportBuilder {
     conns.sort((a, b) => a.hello!.threadId - b.hello!.threadId);
     for (const c of conns) {
       const h = c.hello!;
-      const exitReason = c.bye?.reason ?? (c.closed ? (c.closeReason ?? 'disconnected') : null);
+      const exitReason = c.bye?.reason ?? c.closeReason ?? null;
       const existing = byPid.get(h.pid);
       if (existing) {
         if (!existing.threads.includes(h.threadId)) existing.threads.push(h.threadId);

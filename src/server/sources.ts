@@ -246,7 +246,6 @@ export class LiveSession implements Source {
    * tell and said 'ended abruptly'; the client knows, and the run records it.
    */
   private stoppedByUser(at: number): void {
-    this.flush();
     for (const p of this.processes.values()) {
       if (p.reason !== 'disconnected' || p.closedAt === undefined || p.closedAt < at) continue;
       p.reason = 'stopped';

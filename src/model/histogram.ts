@@ -287,16 +287,16 @@ export class Histogram {
     const a = this.store.a;
     const lo = a[this.o + WINDOW_LO];
     // The spill never holds a bucket of the window (moveWindow takes them out).
-    const spilled = this.spill ? [...this.spill.keys()].sort((x, y) => x - y) : [];
+    const spilled = this.spill ? [...this.spill].sort((x, y) => x[0] - y[0]) : [];
     let k = 0;
-    for (; k < spilled.length && spilled[k] < lo; k++) out.push(spilled[k], this.spill!.get(spilled[k])!);
+    for (; k < spilled.length && spilled[k][0] < lo; k++) out.push(...spilled[k]);
     if (lo === lo) {
       for (let w = 0; w < WINDOW; w++) {
         const c = a[this.o + WINDOW_COUNTS + w];
         if (c !== 0) out.push(lo + w, c);
       }
     }
-    for (; k < spilled.length; k++) out.push(spilled[k], this.spill!.get(spilled[k])!);
+    for (; k < spilled.length; k++) out.push(...spilled[k]);
     return out;
   }
 

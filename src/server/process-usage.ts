@@ -14,7 +14,11 @@ import pidusage from 'pidusage';
 
 export const PROCESS_GONE = 'the process is gone';
 
-export type ProcessUsage = { cpuPercent: number; rss: number } | { error: string };
+/**
+ * `first`: the reader had not read this pid before, so `cpuPercent` is not of the last interval
+ * (on Linux the average since the process started, from pidusage 0).
+ */
+export type ProcessUsage = { cpuPercent: number; rss: number; first: boolean } | { error: string };
 
 /**
  * The kernel's USER_HZ: the unit of the CPU times in /proc/<pid>/stat. 100 on every mainstream
@@ -57,6 +61,8 @@ interface ProcfsPid {
  */
 export class ProcessUsageReader {
   private readonly open = new Map<number, ProcfsPid>();
+  /** Pids pidusage has answered for (it keeps their previous reading itself). */
+  private readonly seenByPidusage = new Set<number>();
   private readonly buffer = Buffer.alloc(8192);
 
   constructor(
@@ -65,7 +71,15 @@ export class ProcessUsageReader {
   ) {}
 
   async read(pids: readonly number[]): Promise<Map<number, ProcessUsage>> {
-    if (!this.useProcfs) return readWithPidusage(pids, this.intervalMs);
+    if (!this.useProcfs) {
+      const out = await readWithPidusage(pids, this.intervalMs);
+      for (const [pid, u] of out) {
+        if ('error' in u) continue;
+        u.first = !this.seenByPidusage.has(pid);
+        this.seenByPidusage.add(pid);
+      }
+      return out;
+    }
     const out = new Map<number, ProcessUsage>();
     const asked = new Set(pids);
     for (const pid of this.open.keys()) if (!asked.has(pid)) this.forget(pid); // no longer measured
@@ -73,9 +87,10 @@ export class ProcessUsageReader {
     return out;
   }
 
-  /** Closes the files it holds open. */
+  /** Closes the files it holds open and forgets every pid (the next reading of one is a first). */
   close(): void {
     for (const pid of [...this.open.keys()]) this.forget(pid);
+    this.seenByPidusage.clear();
   }
 
   private readProcfs(pid: number): ProcessUsage {
@@ -109,7 +124,7 @@ export class ProcessUsageReader {
     const cpuPercent = first ? averageSinceStart(cpuSeconds, Number(fields[STARTTIME]) / ticks) : percentOf(cpuSeconds - p.cpuSeconds, (atMs - p.atMs) / 1000);
     p.cpuSeconds = cpuSeconds;
     p.atMs = atMs;
-    return { cpuPercent, rss: rssKiB * 1024 };
+    return { cpuPercent, rss: rssKiB * 1024, first };
   }
 
   /** The whole file from its start (procfs makes it anew on each read from offset 0). */
@@ -161,7 +176,7 @@ async function readWithPidusage(pids: readonly number[], intervalMs: number): Pr
   await Promise.all(pids.map(async (pid) => {
     try {
       const s = all[pid] ?? await pidusage(pid, { maxage });
-      out.set(pid, Number.isFinite(s.cpu) && Number.isFinite(s.memory) ? { cpuPercent: Math.max(0, s.cpu), rss: s.memory } : { error: 'pidusage returned no figures' });
+      out.set(pid, Number.isFinite(s.cpu) && Number.isFinite(s.memory) ? { cpuPercent: Math.max(0, s.cpu), rss: s.memory, first: false } : { error: 'pidusage returned no figures' });
     } catch (err) {
       out.set(pid, { error: describe(err) });
     }

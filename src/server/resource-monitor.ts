@@ -43,8 +43,6 @@ export class ResourceMonitor {
   private stopped = false;
   /** pid -> why its OS figures could not be read (it is not asked again). */
   private readonly unreadable = new Map<number, string>();
-  /** Pids read from the OS before: a first reading of a pid has no CPU% of the last interval yet (it needs two). */
-  private readonly primed = new Set<number>();
   private readonly usage: ProcessUsageReader;
 
   constructor(private readonly session: MonitoredSession, private readonly options: ResourceMonitorOptions) {
@@ -104,10 +102,7 @@ export class ResourceMonitor {
           this.unreadable.set(p.pid, u.error);
           this.updateNote();
         }
-        const os = u && !('error' in u) ? u : undefined;
-        const first = os !== undefined && !this.primed.has(p.pid);
-        if (os) this.primed.add(p.pid);
-        processes.push(processSample(p, os, first));
+        processes.push(processSample(p, u && !('error' in u) ? u : undefined));
       }
       if (processes.length === 0) return;
       this.history.push(treeSample(Date.now(), processes));
@@ -124,11 +119,11 @@ export class ResourceMonitor {
 }
 
 /** One process at one tick: OS figures when there are, the runtime's own otherwise. */
-function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number } | undefined, firstOsReading: boolean): ProcessGaugeSample {
+function processSample(p: RunningProcess, os: { cpuPercent: number; rss: number; first: boolean } | undefined): ProcessGaugeSample {
   const runtime = processFromThreads(p.pid, p.samples);
   if (!os) return runtime;
   // A first OS reading has no recent CPU% (the average since the start on Linux, 0 from pidusage):
   // the runtime's own figure of its last interval is better then, when there is one.
-  const cpuPercent = firstOsReading && p.samples.length > 0 ? runtime.cpuPercent : os.cpuPercent;
+  const cpuPercent = os.first && p.samples.length > 0 ? runtime.cpuPercent : os.cpuPercent;
   return { ...runtime, cpuPercent, rss: os.rss, source: 'pidusage' };
 }

@@ -17,7 +17,7 @@ function child(spin: boolean): ChildProcess {
   return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
 }
 
-function figures(u: ProcessUsage | undefined): { cpuPercent: number; rss: number } {
+function figures(u: ProcessUsage | undefined): { cpuPercent: number; rss: number; first: boolean } {
   assert.ok(u && !('error' in u), `figures, got ${JSON.stringify(u)}`);
   return u;
 }
@@ -39,16 +39,31 @@ describe('server/process-usage: CPU% and RSS of real processes', function () {
     // A first reading: the average since the process started (~0.7 s, nearly all of it spinning).
     const busyFirst = figures(first.get(busy.pid!)).cpuPercent;
     assert.ok(busyFirst > 30 && busyFirst < 150, `busy, first reading ${busyFirst}%`);
+    assert.equal(figures(first.get(busy.pid!)).first, true);
     await sleep(1000);
     const second = await reader.read([busy.pid!, idle.pid!]);
     const busyNow = figures(second.get(busy.pid!));
     const idleNow = figures(second.get(idle.pid!));
+    assert.deepEqual([busyNow.first, idleNow.first], [false, false], 'a later reading is of the last interval');
     // One core spinning (a loaded machine may give it less); the sleeper next to nothing.
     assert.ok(busyNow.cpuPercent > 30 && busyNow.cpuPercent < 150, `busy ${busyNow.cpuPercent}%`);
     assert.ok(idleNow.cpuPercent < 15, `idle ${idleNow.cpuPercent}%`);
     const theirs = await pidusage(idle.pid!);
     assert.ok(Math.abs(idleNow.rss - theirs.memory) < 0.1 * theirs.memory, `rss ${idleNow.rss} vs pidusage ${theirs.memory}`);
     assert.ok(idleNow.rss > 40 * 2 ** 20, `the 40 MiB buffer is in the RSS (${idleNow.rss})`);
+    pidusage.clear();
+  });
+
+  it('through pidusage (macOS, Windows, PIDUSAGE_USE_PS) also says which reading of a pid is its first, until close()', async () => {
+    const idle = child(false);
+    children.push(idle);
+    await sleep(300);
+    const reader = new ProcessUsageReader(500, false);
+    const firsts = [];
+    for (let k = 0; k < 2; k++) firsts.push(figures((await reader.read([idle.pid!])).get(idle.pid!)).first);
+    reader.close();
+    firsts.push(figures((await reader.read([idle.pid!])).get(idle.pid!)).first);
+    assert.deepEqual(firsts, [true, false, true]);
     pidusage.clear();
   });
 

@@ -271,8 +271,8 @@ export class Histogram {
   bucketCount(i: number): number {
     const a = this.store.a;
     const k = i - a[this.o + WINDOW_LO];
-    const inWindow = k >= 0 && k < WINDOW ? a[this.o + WINDOW_COUNTS + k] : 0;
-    return inWindow + this.spilled(i);
+    // A bucket is counted in the window or in the spill, never both (moveWindow moves them over).
+    return k >= 0 && k < WINDOW ? a[this.o + WINDOW_COUNTS + k] : this.spilled(i);
   }
 
   /** Count of bucket i in the spill. */

@@ -8,6 +8,7 @@
  *
  * Pure and allocation-free on the hot path: the runtime calls `bucketIndex` per timed call.
  */
+import type { DeltaView } from './delta-columns';
 import { RecordStore } from './record-store';
 
 // A histogram's record (see Histogram): count, sum, min, max, first bucket of the window, the
@@ -19,8 +20,13 @@ const MAX = 3;
 const WINDOW_LO = 4;
 const WINDOW_TOTAL = 5;
 const WINDOW_COUNTS = 6;
-/** Buckets held in the record: two powers of two (32 sub-buckets each), from half an octave below the first duration. */
-const WINDOW = 64;
+/**
+ * Buckets held in the record: four powers of two (32 sub-buckets each), placed two octaves below
+ * the first duration. A function's first calls are often its slowest (the JIT has not compiled it
+ * yet) and its later ones 2–4 times faster: with two octaves from half an octave below, 5.8% of
+ * the additions of a captured 5,000-function session fell outside; with these, 2.2%.
+ */
+const WINDOW = 128;
 const RECORD = WINDOW_COUNTS + WINDOW;
 
 /** log2 of the sub-buckets per power of two. */
@@ -96,6 +102,58 @@ export interface HistogramJSON {
   buckets: number[];
 }
 
+/** The columns of a decoded delta that a histogram reads. */
+type HistogramColumns = Pick<DeltaView, 'totalNs' | 'minNs' | 'maxNs' | 'hist' | 'histStart' | 'histLen'>;
+
+/** A finite value ≥ 0, else NaN (what a delta's min and max must be to be used). */
+const measured = (v: number): number => (v >= 0 && v < Infinity ? v : NaN);
+
+/**
+ * The common case of adding function r of a decoded delta (`TimingAgg.addFromView`'s
+ * `addSparseExact`), on the record at `o` of `a` directly: the server's hot path, where most rows
+ * go without touching the Histogram object (record-store.ts). Adds the row's pairs and returns
+ * true when every pair is valid and every non-zero count falls in the record's window; otherwise
+ * changes nothing and returns false, and the caller takes `addSparseExact` (which places or moves
+ * the window, spills, or reports the bad pair). Reads the columns itself (see addToRecord).
+ */
+export function addRowInWindow(a: Float64Array, o: number, v: HistogramColumns, r: number): boolean {
+  const pairs = v.hist;
+  const start = v.histStart[r];
+  const end = start + v.histLen[r];
+  const lo = a[o + WINDOW_LO]; // NaN until the first addition places the window: nothing fits
+  if (!isEven(end - start)) return false;
+  for (let k = start; k < end; k += 2) {
+    const i = pairs[k];
+    const c = pairs[k + 1];
+    if (!(i >= 0 && i < BUCKET_COUNT && Math.floor(i) === i && c >= 0 && c < TWO_POW_53 && Math.floor(c) === c)) return false;
+    if (c !== 0 && !(i - lo >= 0 && i - lo < WINDOW)) return false;
+  }
+  let added = 0;
+  let lowest = BUCKET_COUNT;
+  let highest = -1;
+  for (let k = start; k < end; k += 2) {
+    const c = pairs[k + 1];
+    if (c === 0) continue;
+    const i = pairs[k];
+    a[o + WINDOW_COUNTS + i - lo] += c;
+    added += c;
+    if (i < lowest) lowest = i;
+    if (i > highest) highest = i;
+  }
+  if (added === 0) return true;
+  a[o + WINDOW_TOTAL] += added;
+  a[o + COUNT] += added;
+  const sum = v.totalNs[r];
+  a[o + SUM] += sum > 0 && sum < Infinity ? sum : 0;
+  const min = measured(v.minNs[r]);
+  const max = measured(v.maxNs[r]);
+  const least = min === min ? min : bucketLowerBound(lowest);
+  const most = max === max ? max : bucketUpperBound(highest);
+  if (least < a[o + MIN]) a[o + MIN] = least;
+  if (most > a[o + MAX]) a[o + MAX] = most;
+  return true;
+}
+
 /** Mutable histogram with count, sum, min and max. */
 export class Histogram {
   /**
@@ -104,56 +162,58 @@ export class Histogram {
    * stay within a few percent of each other, so nearly every addition lands in the window, next
    * to the function's sums: the server adds thousands of histograms per delta, and a separate
    * counts array was one more cache miss each (half of the merge's time with cold caches).
-   * Buckets outside the window go to `spill`, bucket -> count (a function's outliers, e.g. calls
-   * slowed by a GC pause or the first, unoptimised call: ~4% of the server's additions, ~10–20
-   * distinct buckets per function). A Map, not dense counts: a dense range from the lowest to the
+   * Buckets outside the window go to `spill` (a function's outliers, e.g. calls slowed by a GC
+   * pause: ~2% of the server's additions, ~10–20 distinct buckets per function): [bucket, count,
+   * ...] ascending, found by binary search. Not dense counts: a dense range from the lowest to the
    * highest outlier was ~200 buckets a function (8.5 MB for 5,000 functions, five times their
-   * records), grown by reallocating and copying ~20 times per delta in a session's first seconds.
+   * records). Not a Map: each lookup was a chain of cache misses, ~1 µs with the server's cold
+   * caches, and a Map also had to be sorted for every report.
    */
   private readonly store: RecordStore;
-  private readonly o: number;
-  private spill: Map<number, number> | null = null;
+  /** Where the record starts in the store. */
+  readonly offset: number;
+  private spill: number[] | null = null;
 
   /** `store`: where the record lives (default: a store of its own). */
   constructor(store?: RecordStore) {
     this.store = store ?? new RecordStore(RECORD);
-    this.o = this.store.allocate(RECORD);
+    this.offset = this.store.allocate(RECORD);
     const a = this.store.a;
-    a[this.o + MIN] = Infinity;
-    a[this.o + MAX] = -Infinity;
-    a[this.o + WINDOW_LO] = NaN;
+    a[this.offset + MIN] = Infinity;
+    a[this.offset + MAX] = -Infinity;
+    a[this.offset + WINDOW_LO] = NaN;
   }
 
   private get total(): number {
-    return this.store.a[this.o + COUNT];
+    return this.store.a[this.offset + COUNT];
   }
 
   private set total(v: number) {
-    this.store.a[this.o + COUNT] = v;
+    this.store.a[this.offset + COUNT] = v;
   }
 
   private get sumNs(): number {
-    return this.store.a[this.o + SUM];
+    return this.store.a[this.offset + SUM];
   }
 
   private set sumNs(v: number) {
-    this.store.a[this.o + SUM] = v;
+    this.store.a[this.offset + SUM] = v;
   }
 
   private get minNs(): number {
-    return this.store.a[this.o + MIN];
+    return this.store.a[this.offset + MIN];
   }
 
   private set minNs(v: number) {
-    this.store.a[this.o + MIN] = v;
+    this.store.a[this.offset + MIN] = v;
   }
 
   private get maxNs(): number {
-    return this.store.a[this.o + MAX];
+    return this.store.a[this.offset + MAX];
   }
 
   private set maxNs(v: number) {
-    this.store.a[this.o + MAX] = v;
+    this.store.a[this.offset + MAX] = v;
   }
 
   /** Number of recorded values. */
@@ -270,33 +330,35 @@ export class Histogram {
   /** Count in bucket i. */
   bucketCount(i: number): number {
     const a = this.store.a;
-    const k = i - a[this.o + WINDOW_LO];
+    const k = i - a[this.offset + WINDOW_LO];
     // A bucket is counted in the window or in the spill, never both (moveWindow moves them over).
-    return k >= 0 && k < WINDOW ? a[this.o + WINDOW_COUNTS + k] : this.spilled(i);
+    return k >= 0 && k < WINDOW ? a[this.offset + WINDOW_COUNTS + k] : this.spilled(i);
   }
 
   /** Count of bucket i in the spill. */
   private spilled(i: number): number {
-    return this.spill?.get(i) ?? 0;
+    const spill = this.spill;
+    if (spill === null) return 0;
+    const k = pairAtOrAfter(spill, i);
+    return spill[k] === i ? spill[k + 1] : 0;
   }
 
   /** Sparse [index, count, ...] form, indexes ascending. */
   toSparse(): number[] {
-    const out: number[] = [];
-    // Window and spill are both ascending; the window may sit anywhere among the spilled buckets.
+    // Window and spill are both ascending; the window may sit anywhere among the spilled buckets,
+    // and the spill never holds a bucket of the window (moveWindow takes them out).
     const a = this.store.a;
-    const lo = a[this.o + WINDOW_LO];
-    // The spill never holds a bucket of the window (moveWindow takes them out).
-    const spilled = this.spill ? [...this.spill].sort((x, y) => x[0] - y[0]) : [];
-    let k = 0;
-    for (; k < spilled.length && spilled[k][0] < lo; k++) out.push(...spilled[k]);
+    const lo = a[this.offset + WINDOW_LO];
+    const spill = this.spill ?? [];
+    const below = lo === lo ? pairAtOrAfter(spill, lo) : spill.length;
+    const out = spill.slice(0, below);
     if (lo === lo) {
       for (let w = 0; w < WINDOW; w++) {
-        const c = a[this.o + WINDOW_COUNTS + w];
+        const c = a[this.offset + WINDOW_COUNTS + w];
         if (c !== 0) out.push(lo + w, c);
       }
     }
-    for (; k < spilled.length; k++) out.push(...spilled[k]);
+    for (let k = below; k < spill.length; k++) out.push(spill[k]);
     return out;
   }
 
@@ -316,9 +378,9 @@ export class Histogram {
 
   private addToBucket(i: number, c: number): void {
     const a = this.store.a;
-    const o = this.o;
+    const o = this.offset;
     let lo = a[o + WINDOW_LO];
-    if (lo !== lo) a[o + WINDOW_LO] = lo = Math.max(0, i - WINDOW / 4); // room below the first duration
+    if (lo !== lo) a[o + WINDOW_LO] = lo = Math.max(0, i - WINDOW / 2); // room below the first duration
     let w = i - lo;
     if (w < 0 || w >= WINDOW) {
       // Most counts outside the window (e.g. it was placed at a slow first call): move it here.
@@ -326,7 +388,7 @@ export class Histogram {
         this.addToSpill(i, c);
         return;
       }
-      this.moveWindow(Math.max(0, i - WINDOW / 4));
+      this.moveWindow(Math.max(0, i - WINDOW / 2));
       w = i - a[o + WINDOW_LO];
     }
     a[o + WINDOW_COUNTS + w] += c;
@@ -336,7 +398,7 @@ export class Histogram {
   /** Puts the window's counts into the spill, starts the window at `lo` and takes its buckets from the spill. */
   private moveWindow(lo: number): void {
     const a = this.store.a;
-    const o = this.o;
+    const o = this.offset;
     const old = a[o + WINDOW_LO];
     for (let k = 0; k < WINDOW; k++) {
       const c = a[o + WINDOW_COUNTS + k];
@@ -345,20 +407,35 @@ export class Histogram {
     }
     a[o + WINDOW_LO] = lo;
     let total = 0;
-    for (const [i, c] of this.spill ?? []) {
-      if (i >= lo && i < lo + WINDOW) {
-        a[o + WINDOW_COUNTS + i - lo] = c;
-        total += c;
-        this.spill!.delete(i);
-      }
+    const spill = this.spill ?? [];
+    const from = pairAtOrAfter(spill, lo);
+    let to = from;
+    for (; to < spill.length && spill[to] < lo + WINDOW; to += 2) {
+      a[o + WINDOW_COUNTS + spill[to] - lo] = spill[to + 1];
+      total += spill[to + 1];
     }
+    spill.splice(from, to - from);
     a[o + WINDOW_TOTAL] = total;
   }
 
   private addToSpill(i: number, c: number): void {
-    const spill = (this.spill ??= new Map());
-    spill.set(i, (spill.get(i) ?? 0) + c);
+    const spill = (this.spill ??= []);
+    const k = pairAtOrAfter(spill, i);
+    if (spill[k] === i) spill[k + 1] += c;
+    else spill.splice(k, 0, i, c);
   }
+}
+
+/** Index of the first pair of ascending [bucket, count, ...] pairs whose bucket is ≥ i (pairs.length if none). */
+function pairAtOrAfter(pairs: readonly number[], i: number): number {
+  let lo = 0;
+  let hi = pairs.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pairs[2 * mid] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return 2 * lo;
 }
 
 /** Throws a RangeError naming the problem when sparse[start..end) is not [bucketIndex, count, ...] pairs. */

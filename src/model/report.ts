@@ -17,7 +17,7 @@ import { SUB_BUCKETS, type HistogramJSON } from './histogram';
 import { DEFAULT_HISTORY, RingBuffer, SampleHistory, type NumericKeys } from './ring-buffer';
 import { nsToMs, nsToMsOrNull } from './stats';
 import { RecordStore } from './record-store';
-import { TimingAgg, nonNegative } from './timing-agg';
+import { TimingAgg, addRowsToRecords, nonNegative } from './timing-agg';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -274,6 +274,8 @@ interface Connection {
   defs: Map<number, FunctionDef>;
   /** Function id -> its merged entry (ids are small and dense), so a delta does not rebuild the string key per function. */
   entries: (FunctionEntry | undefined)[];
+  /** Function id -> where its rows go straight into the store (`TimingAgg.recordFor`), -1: through `entries`. */
+  recordOf: Int32Array;
   /** Latest memo sizes by memo key (size is a level, not a delta). */
   memoSizes: Map<string, number>;
   resources?: SampleHistory<ResourceSampleReport>;
@@ -285,9 +287,8 @@ interface Connection {
 interface FunctionEntry {
   def: FunctionDef;
   agg: TimingAgg;
-  /** Number of the last delta that added to it, and the report made after it (functionReportsIn). */
-  seq: number;
-  report?: { seq: number; value: FunctionReport };
+  /** The last report made, at which version of the aggregate (functionReportsIn). */
+  report?: { version: number; value: FunctionReport };
 }
 
 /** Running sums of one memoized function (size and hit rate are derived when the report is built). */
@@ -323,7 +324,8 @@ export class ReportBuilder {
   private readonly connections = new Map<string | number, Connection>();
   private readonly functions = new Map<string, FunctionEntry>();
   private readonly functionsByFile = new Map<string, FunctionEntry[]>();
-  private deltaSeq = 0;
+  /** Scratch: rows of the delta being merged that go through their entries. */
+  private readonly rowsLeft: number[] = [];
   /** The functions' sums and histogram scalars, side by side (see record-store.ts). */
   private readonly store = new RecordStore(16_384);
   private readonly spans = new Map<string, TimingAgg>();
@@ -346,7 +348,7 @@ export class ReportBuilder {
   accept(connectionId: string | number, msg: RuntimeMessage): void {
     let conn = this.connections.get(connectionId);
     if (!conn) {
-      conn = { defs: new Map(), entries: [], memoSizes: new Map() };
+      conn = { defs: new Map(), entries: [], recordOf: new Int32Array(0), memoSizes: new Map() };
       this.connections.set(connectionId, conn);
     }
     if (msg.type === 'hello') {
@@ -361,6 +363,7 @@ export class ReportBuilder {
           if (def && typeof def.id === 'number') {
             conn.defs.set(def.id, def);
             if (def.id < conn.entries.length) conn.entries[def.id] = undefined;
+            if (def.id < conn.recordOf.length) conn.recordOf[def.id] = -1;
           }
         }
         break;
@@ -422,9 +425,10 @@ export class ReportBuilder {
   functionReportsIn(file: string): FunctionReport[] {
     const functions: FunctionReport[] = [];
     for (const e of this.functionsByFile.get(file) ?? []) {
-      if (e.report?.seq !== e.seq) {
+      const version = e.agg.version;
+      if (e.report?.version !== version) {
         const value = reportOf(e);
-        e.report = value ? { seq: e.seq, value } : undefined;
+        e.report = value ? { version, value } : undefined;
       }
       if (e.report) functions.push(e.report.value);
     }
@@ -469,9 +473,12 @@ export class ReportBuilder {
       this.warn(pid, `malformed delta (${v}; protocol error in the runtime)`, null);
     } else {
       const entries = conn.entries;
-      const seq = ++this.deltaSeq;
       const ids = v.ids;
-      for (let i = 0; i < v.n; i++) {
+      // Most rows go straight into the store; the rest through the functions' entries.
+      const rest = this.rowsLeft;
+      rest.length = 0;
+      addRowsToRecords(this.store.a, conn.recordOf, v, rest);
+      for (const i of rest) {
         const id = ids[i];
         let entry = entries[id];
         if (!entry) {
@@ -483,19 +490,19 @@ export class ReportBuilder {
           const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
           entry = this.functions.get(key);
           if (!entry) {
-            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store), seq: 0 }));
+            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store) }));
             let inFile = this.functionsByFile.get(def.file);
             if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
             inFile.push(entry);
           }
           if (Number.isInteger(id) && id < MAX_FUNCTION_ID) entries[id] = entry;
         }
-        entry.seq = seq; // its report is made again (a refused row only costs that)
         try {
           entry.agg.addFromView(pid, v, i);
         } catch (err) {
           this.warnMalformed(pid, 'function', entry.def.name, err);
         }
+        if (entries[id] === entry) this.setRecordOf(conn, id, entry.agg.recordFor(pid));
       }
     }
     for (const s of Array.isArray(msg.spans) ? msg.spans : []) {
@@ -511,6 +518,17 @@ export class ReportBuilder {
     for (const m of Array.isArray(msg.memos) ? msg.memos : []) {
       if (m && typeof m.name === 'string') this.acceptMemo(conn, m);
     }
+  }
+
+  /** Sets conn.recordOf[id], growing it (with -1) as needed. */
+  private setRecordOf(conn: Connection, id: number, offset: number): void {
+    if (id >= conn.recordOf.length) {
+      if (offset < 0) return;
+      const grown = new Int32Array(Math.max(id + 1, 2 * conn.recordOf.length, 64)).fill(-1);
+      grown.set(conn.recordOf);
+      conn.recordOf = grown;
+    }
+    conn.recordOf[id] = offset;
   }
 
   /** An aggregate refused a delta (TimingAgg.add / addFromView throw before changing anything). */

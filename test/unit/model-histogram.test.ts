@@ -40,10 +40,10 @@ const HOUR_NS = 3600e9;
 
 describe('model/histogram', () => {
   it('counts every bucket exactly wherever its counts are kept (the window in the record, or outside it)', () => {
-    // A slow first call, then durations wandering over four octaves and back: the window is placed,
-    // moved, and buckets land on both sides of it.
+    // A slow first call, then durations wandering over six octaves, then three octaves faster: the
+    // window (four octaves) is placed, moved, and buckets land on both sides of it.
     const r = rng(7);
-    const values = [5_000_000, ...Array.from({ length: 3000 }, (_, k) => Math.round(800 * 2 ** (4 * r()) * (k < 1500 ? 1 : 0.5)))];
+    const values = [5_000_000, ...Array.from({ length: 3000 }, (_, k) => Math.round(800 * 2 ** (6 * r()) * (k < 1500 ? 1 : 0.125)))];
     const h = new Histogram();
     const shared = new RecordStore();
     const inStore = [new Histogram(shared), new Histogram(shared)]; // records side by side in one store

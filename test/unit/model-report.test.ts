@@ -3,7 +3,10 @@ import Ajv from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FunctionDef, FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
-import { Histogram } from '../../src/model/histogram';
+import { readDelta, type DeltaView } from '../../src/model/delta-columns';
+import { Histogram, bucketIndex, mergeSparse } from '../../src/model/histogram';
+import { RecordStore } from '../../src/model/record-store';
+import { TimingAgg, addRowsToRecords } from '../../src/model/timing-agg';
 import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '../../src/model/report';
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
 import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
@@ -331,6 +334,110 @@ describe('model/report', () => {
       assert.match(reportProblem(null) ?? '', /must be a JSON object/);
       assert.throws(() => parseReportText('{"schemaVersion": 1,'), /not valid JSON/);
     });
+  });
+});
+
+describe('model/report: rows straight into the records (the server\'s hot path)', () => {
+  /** Deterministic PRNG (mulberry32). */
+  function rng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('gives exactly what adding each row through TimingAgg.add gives: window moves, outliers, sampling, a second process, a bad row', () => {
+    const r = rng(42);
+    const FNS = 40;
+    const defs = Array.from({ length: FNS }, (_, k) => ({ id: k, name: `f${k}`, file: `/app/m${k % 4}.js`, line: k + 1, column: 1, kind: 'sync' as const }));
+    const b = new ReportBuilder();
+    b.accept(1, hello(100));
+    b.accept(1, { type: 'functions', defs });
+    const ref = new Map<number, TimingAgg>(); // function k -> the same rows added one object at a time
+    const add = (pid: number, k: number, row: FunctionDelta): void => {
+      let agg = ref.get(k);
+      if (!agg) ref.set(k, (agg = new TimingAgg()));
+      try {
+        agg.add(pid, row);
+      } catch {
+        // refused whole, as the builder refuses it (with a warning)
+      }
+    };
+    for (let d = 0; d < 200; d++) {
+      const fns: FunctionDelta[] = [];
+      const other: FunctionDelta[] = [];
+      for (let k = 0; k < FNS; k++) {
+        if (r() < 0.2 && !(k === 7 && d === 150)) continue; // not called in this delta
+        // Slow first calls, then 2-8x faster, with rare outliers 100x slower: the window is placed,
+        // moved, and counts fall outside it.
+        const base = 2000 * (k + 1) * (d < 20 ? 4 : 2 ** (-r() * 1.5));
+        const durations = Array.from({ length: 1 + Math.floor(r() * 3) }, () => Math.round(base * (k % 3 === 0 && r() < 0.03 ? 100 : 1 + r() * 0.2)));
+        const extra: Partial<FunctionDelta> = { selfNs: Math.round(durations[0] / 2), errors: r() < 0.05 ? 1 : 0 };
+        let row = delta(k, durations, extra);
+        if (k % 5 === 0 && d > 100) {
+          // sampled: more calls than timed, with the runtime's weighted estimate
+          row = { ...row, calls: row.calls * 8, estTotalNs: row.totalNs * 8, estSelfNs: extra.selfNs! * 8 };
+        }
+        if (k === 7 && d === 150) row = { ...row, hist: [bucketIndex(durations[0]), -1] }; // malformed: refused whole
+        fns.push(row);
+        add(100, k, row);
+        if (d >= 60 && k % 2 === 0 && r() < 0.5) {
+          // A second process reports the even functions under other ids (from here on they are split).
+          const theirs = delta(k + 1000, [Math.round(base * 3)]);
+          other.push(theirs);
+          add(200, k, { ...theirs, id: k });
+        }
+      }
+      if (d === 60) {
+        b.accept(2, hello(200));
+        b.accept(2, { type: 'functions', defs: defs.map((f) => ({ ...f, id: f.id + 1000 })) });
+      }
+      b.accept(1, wireDelta({ type: 'delta', at: d, fns }));
+      if (other.length > 0) b.accept(2, wireDelta({ type: 'delta', at: d, fns: other }));
+    }
+    const report = b.build(RUN);
+    assert.equal(report.functions.length, FNS);
+    assert.ok(report.warnings.some((w) => /malformed delta for function f7: bad histogram count -1/.test(w.message)), JSON.stringify(report.warnings));
+    for (const f of report.functions) {
+      const agg = ref.get(Number(f.name.slice(1)))!;
+      const h = agg.hist;
+      assert.deepEqual(
+        [f.calls, f.errors, f.timedCalls, f.totalMs, f.selfMs, f.minMs, f.maxMs, f.histogram.buckets],
+        [agg.calls, agg.all.errors, agg.all.timed, nsToMs(agg.all.estimatedTotalNs()), nsToMs(agg.all.estimatedSelfNs()), nsToMs(h.min!), nsToMs(h.max!), h.toSparse()],
+        f.name,
+      );
+      assert.deepEqual(
+        f.processes.map((p) => [p.pid, p.calls, p.totalMs]).sort(),
+        agg.processes().map(([pid, t]) => [pid, t.calls, nsToMs(t.estimatedTotalNs())]).sort(),
+        `${f.name}: per-process split`,
+      );
+    }
+    assert.ok(report.functions.some((f) => f.processes.length === 2) && report.functions.some((f) => f.sampled));
+  });
+
+  it('addRowsToRecords takes in-window rows and leaves the others, unchanged, to the caller', () => {
+    const store = new RecordStore();
+    const aggs = [new TimingAgg(store), new TimingAgg(store), new TimingAgg(store), new TimingAgg(store)];
+    const first = wireDelta({ type: 'delta', at: 0, fns: aggs.map((_, k) => delta(k, [10_000])) });
+    const v0 = readDelta(first) as DeltaView;
+    aggs.forEach((agg, k) => agg.addFromView(100, v0, k)); // places each window around 10 µs
+    aggs[2].add(200, delta(2, [10_000])); // a second process: split
+    const recordOf = new Int32Array([aggs[0].recordFor(100), aggs[1].recordFor(100), aggs[2].recordFor(100), aggs[3].recordFor(100), -1]);
+    assert.equal(aggs[2].recordFor(100), -1, 'a split aggregate has no record for the fast path');
+    recordOf[2] = aggs[2].all.offset; // even if a caller still holds its offset, the record says it is split
+    const before = aggs.map((agg) => [agg.calls, agg.version, agg.hist.toSparse()]);
+    const rows = [delta(0, [11_000, 12_000]), delta(1, [10_000_000]), delta(2, [10_000]), { ...delta(3, [10_000]), hist: [bucketIndex(10_000), 0.5] }, delta(4, [10_000])];
+    const v = readDelta(wireDelta({ type: 'delta', at: 1, fns: rows })) as DeltaView;
+    const rest: number[] = [];
+    addRowsToRecords(store.a, recordOf, v, rest);
+    assert.deepEqual(rest, [1, 2, 3, 4], 'outside the window, split, malformed, unknown');
+    assert.deepEqual(aggs.slice(1).map((agg) => [agg.calls, agg.version, agg.hist.toSparse()]), before.slice(1), 'left rows unchanged');
+    assert.deepEqual([aggs[0].calls, aggs[0].version, aggs[0].hist.count], [3, 2, 3]);
+    assert.deepEqual(aggs[0].hist.toSparse(), mergeSparse([bucketIndex(10_000), 1], [bucketIndex(11_000), 1, bucketIndex(12_000), 1]));
   });
 });
 

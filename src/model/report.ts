@@ -264,6 +264,12 @@ function pickFields(v: Record<string, number> | undefined): ResourceFields {
   return out as unknown as ResourceFields;
 }
 
+/** A runtime's resource sample as reports hold it (CPU% derived); undefined when it is not an object. */
+export function resourceSampleReport(s: ResourceSample, pid: number, threadId: number): ResourceSampleReport | undefined {
+  if (!s || typeof s !== 'object') return undefined;
+  return { ...s, pid, threadId, cpuPercent: cpuPercent(s) };
+}
+
 function cpuPercent(s: ResourceSample): number {
   const us = nonNegative(s.cpuUserUs) + nonNegative(s.cpuSystemUs);
   return s.intervalMs > 0 ? (us / 1000 / s.intervalMs) * 100 : 0;
@@ -548,14 +554,9 @@ export class ReportBuilder {
     conn.memoSizes.set(key, nonNegative(m.size));
   }
 
-  /** The newest resource sample a connection sent (CPU% derived), if any: the gauge's runtime figures. */
-  latestResources(connectionId: string | number): ResourceSampleReport | undefined {
-    return this.connections.get(connectionId)?.resources?.last();
-  }
-
   private acceptSample(conn: Connection, pid: number, s: ResourceSample): void {
-    if (!s || typeof s !== 'object') return;
-    const sample: ResourceSampleReport = { ...s, pid, threadId: conn.hello?.threadId ?? 0, cpuPercent: cpuPercent(s) };
+    const sample = resourceSampleReport(s, pid, conn.hello?.threadId ?? 0);
+    if (!sample) return;
     if (!conn.resources) conn.resources = new SampleHistory<ResourceSampleReport>(RESOURCE_FIELDS, 1);
     conn.resources.push(sample);
     this.allSamples.push(sample);

@@ -85,10 +85,6 @@ export class SampleHistory<T extends object> {
     return this.buffer.toArray();
   }
 
-  last(): T | undefined {
-    return this.buffer.last();
-  }
-
   /** Average of each field over all samples ever pushed; undefined before the first. */
   avg(): FieldValues<T> | undefined {
     if (this.count === 0) return undefined;

@@ -5,8 +5,8 @@
 import * as crypto from 'crypto';
 import { Collector, type CollectorConnection } from '../collector/collector';
 import { readDeltaIds } from '../model/delta-columns';
-import { ReportBuilder, type FunctionReport, type Report, type ResourceSampleReport } from '../model/report';
-import type { Mode, RuntimeMessage } from '../protocol/runtime';
+import { ReportBuilder, resourceSampleReport, type FunctionReport, type Report, type ResourceSampleReport } from '../model/report';
+import type { Mode, ResourceSample, RuntimeMessage } from '../protocol/runtime';
 import type { ProcessInfo, SessionChangedParams, SessionInfo, SessionState } from '../protocol/lsp';
 
 export interface Source {
@@ -126,6 +126,12 @@ export class LiveSession implements Source {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly processes = new Map<number, ProcessState>();
   /**
+   * The newest runtime sample of each connection, taken on arrival: the gauge reads it every
+   * second, and reading it from the builder would merge the held deltas each time (a second
+   * merge a second besides the lenses', each starting with cold caches).
+   */
+  private readonly latestSamples = new Map<number, ResourceSample>();
+  /**
    * Which files a delta touched, cheaply (a delta may list thousands of functions): files get small
    * slot numbers, each connection maps function id -> slot, and `touchedAt[slot]` holds the number
    * of the last delta that touched it (0: none since the session or its run started).
@@ -182,7 +188,6 @@ export class LiveSession implements Source {
 
   /** Connected processes (main thread first) with the latest runtime sample of each thread, for the gauge. */
   runningProcesses(): { pid: number; samples: ResourceSampleReport[] }[] {
-    this.flush();
     const byPid = new Map<number, ProcessState[]>();
     for (const p of this.processes.values()) {
       if (p.state !== 'running') continue;
@@ -192,7 +197,12 @@ export class LiveSession implements Source {
     }
     return [...byPid].map(([pid, threads]) => ({
       pid,
-      samples: threads.sort((a, b) => a.threadId - b.threadId).flatMap((t) => this.builder.latestResources(t.connId) ?? []),
+      samples: threads
+        .sort((a, b) => a.threadId - b.threadId)
+        .flatMap((t) => {
+          const newest = this.latestSamples.get(t.connId);
+          return (newest && resourceSampleReport(newest, t.pid, t.threadId)) ?? [];
+        }),
     }));
   }
 
@@ -275,6 +285,7 @@ export class LiveSession implements Source {
     this.dropPending();
     this.builder = new ReportBuilder();
     this.processes.clear();
+    this.latestSamples.clear();
     // File slots stay; no file is touched in the new run yet.
     this.slotsByConn.clear();
     this.touchedAt.fill(0);
@@ -364,6 +375,12 @@ export class LiveSession implements Source {
           for (let i = 0; i < touchedAt.length; i++) if (touchedAt[i] === seq) touched.add(this.fileOfSlot[i]);
           this.events.onData(this, touched, at);
         }
+        break;
+      }
+      case 'resources': {
+        const samples = Array.isArray(msg.samples) ? msg.samples : [];
+        const newest: unknown = samples[samples.length - 1];
+        if (newest && typeof newest === 'object') this.latestSamples.set(conn.id, newest as ResourceSample);
         break;
       }
       case 'bye': {

@@ -13,18 +13,8 @@ import {
   mergeSparse,
 } from '../../src/model/histogram';
 import { RecordStore } from '../../src/model/record-store';
+import { rng } from './random';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exact nearest-rank quantile of a sorted array. */
 function exactQuantile(sorted: number[], q: number): number {

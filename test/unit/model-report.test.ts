@@ -11,6 +11,7 @@ import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '
 import { parseReport, parseReportText, reportProblem, ReportFormatError } from '../../src/model/report-schema';
 import { RingBuffer, SampleHistory } from '../../src/model/ring-buffer';
 import { mean, quantile, stddev, variance, nsToMs } from '../../src/model/stats';
+import { rng } from './random';
 import { wireDelta } from './wire-delta';
 
 const schemaPath = path.resolve(__dirname, '../../schema/report.schema.json');
@@ -338,18 +339,6 @@ describe('model/report', () => {
 });
 
 describe('model/report: rows straight into the records (the server\'s hot path)', () => {
-  /** Deterministic PRNG (mulberry32). */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('gives exactly what adding each row through TimingAgg.add gives: window moves, outliers, sampling, a second process, a bad row', () => {
     const r = rng(42);
     const FNS = 40;

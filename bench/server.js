@@ -21,7 +21,8 @@
 // included) and a later one (the server lives as long as the editor window).
 // Measured: server CPU (process.cpuUsage via perfLens/debugStats, cross-checked with
 // /proc/<pid>/stat) over the steady state as % of one core (target <= 2%), delta-arrival-to-
-// refresh latency inside the server (target <= 1 s), and codeLens response time at the client.
+// refresh latency inside the server (target <= 1 s), codeLens response time at the client, and
+// the server's own timing of its merges per delta (`mergeMsPerDelta`: decode + rows into records).
 // An idle server (no session) is measured first as the floor. The machine is shared and noisy:
 // scenarios are interleaved over rounds and the least disturbed round kept (all rounds listed).
 // Writes bench/results/server.json.
@@ -228,6 +229,9 @@ async function measuredSession(server, name, perDelta) {
     codeLensResponseMs: { p50: round(quantile(lensMs, 0.5) ?? NaN, 2), max: round(quantile(lensMs, 1) ?? NaN, 2) },
     lensesPerResponse: server.lensCounts[server.lensCounts.length - 1] ?? 0,
     serverRssMiB: round(b.stats.rss / 2 ** 20, 1),
+    // Wall time of the merges into the session (decode + rows into records), per delta merged
+    // (null from a server build older than this statistic, e.g. through --server).
+    mergeMsPerDelta: b.stats.merge ? round((b.stats.merge.ms - a.stats.merge.ms) / Math.max(1, b.stats.merge.deltas - a.stats.merge.deltas), 3) : null,
   };
 }
 
@@ -246,7 +250,7 @@ async function scenario(name, perDelta) {
     name,
     functionsPerDelta: perDelta,
     ...first,
-    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs },
+    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs, mergeMsPerDelta: later.mergeMsPerDelta },
   };
 }
 

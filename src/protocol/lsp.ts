@@ -255,6 +255,8 @@ export interface DebugStatsResult {
   refreshLatenciesMs: number[];
   /** Gauge sampling timers running now (one per live session with running processes). */
   gaugeTimers: number;
+  /** Time spent merging runtime messages into live sessions so far (ms), and how many deltas. */
+  merge: { ms: number; deltas: number };
   /** process.getActiveResourcesInfo() of the server: what keeps its event loop alive (timers, sockets). */
   activeResources: string[];
 }

@@ -24,7 +24,7 @@ import { hoverMarkdown, lensText } from './lens-text';
 import { RefreshThrottle } from './refresh';
 import { ResourceMonitor, gaugeTimersRunning } from './resource-monitor';
 import { RunHistory } from './run-history';
-import { LiveSession, RunSource, type LiveSessionEvents, type Source } from './sources';
+import { LiveSession, RunSource, mergeTotals, type LiveSessionEvents, type Source } from './sources';
 
 const REFRESH_INTERVAL_MS = 800;
 const MAX_FINISHED_IN_MEMORY = 10;
@@ -543,6 +543,7 @@ export class InsightServer {
       refreshesSent: this.refresh.sent,
       refreshLatenciesMs: [...this.refresh.latenciesMs],
       gaugeTimers: gaugeTimersRunning(),
+      merge: mergeTotals(),
       activeResources: process.getActiveResourcesInfo(),
     };
   }

@@ -85,6 +85,9 @@ describe('insight server: resource gauge (real server, real processes, OS figure
     // No timer of the gauge outlives the session (pidusage's own cleanup timer is unref'd).
     const after = await client.request<P.DebugStatsResult>('perfLens/debugStats');
     assert.equal(after.gaugeTimers, 0);
+    // Every delta received was merged by the end (the benchmark's mergeMsPerDelta reads these).
+    const deltas = after.deltasReceived - before.deltasReceived;
+    assert.ok(deltas > 0 && after.merge.deltas - before.merge.deltas >= deltas && after.merge.ms > before.merge.ms, JSON.stringify([before.merge, after.merge, deltas]));
     await client.waitFor('timers back to the baseline', async () => {
       const s = await client!.request<P.DebugStatsResult>('perfLens/debugStats');
       return timeouts(s) <= timeouts(before) ? true : undefined;

@@ -320,8 +320,8 @@ export function addRowsToRecords(a: Float64Array, recordOf: Int32Array, v: Delta
   const { n, ids, timed } = v;
   for (let r = 0; r < n; r++) {
     const id = ids[r];
-    const o = id < recordOf.length ? recordOf[id] : -1;
-    if (o < 0 || (a[o + FLAGS] & SPLIT) !== 0 || (clamp(timed[r]) > 0 && !addRowInWindow(a, o + RECORD, v, r))) {
+    const o = id < recordOf.length ? recordOf[id] : -1; // undefined for an id that is not an integer
+    if (!(o >= 0) || (a[o + FLAGS] & SPLIT) !== 0 || (clamp(timed[r]) > 0 && !addRowInWindow(a, o + RECORD, v, r))) {
       rest.push(r);
       continue;
     }

@@ -419,11 +419,11 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
     assert.equal(aggs[2].recordFor(100), -1, 'a split aggregate has no record for the fast path');
     recordOf[2] = aggs[2].all.offset; // even if a caller still holds its offset, the record says it is split
     const before = aggs.map((agg) => [agg.calls, agg.version, agg.hist.toSparse()]);
-    const rows = [delta(0, [11_000, 12_000]), delta(1, [10_000_000]), delta(2, [10_000]), { ...delta(3, [10_000]), hist: [bucketIndex(10_000), 0.5] }, delta(4, [10_000])];
+    const rows = [delta(0, [11_000, 12_000]), delta(1, [10_000_000]), delta(2, [10_000]), { ...delta(3, [10_000]), hist: [bucketIndex(10_000), 0.5] }, delta(4, [10_000]), { ...delta(0, []), id: 0.5 }];
     const v = readDelta(wireDelta({ type: 'delta', at: 1, fns: rows })) as DeltaView;
     const rest: number[] = [];
     addRowsToRecords(store.a, recordOf, v, rest);
-    assert.deepEqual(rest, [1, 2, 3, 4], 'outside the window, split, malformed, unknown');
+    assert.deepEqual(rest, [1, 2, 3, 4, 5], 'outside the window, split, malformed, unknown, not an integer');
     assert.deepEqual(aggs.slice(1).map((agg) => [agg.calls, agg.version, agg.hist.toSparse()]), before.slice(1), 'left rows unchanged');
     assert.deepEqual([aggs[0].calls, aggs[0].version, aggs[0].hist.count], [3, 2, 3]);
     assert.deepEqual(aggs[0].hist.toSparse(), mergeSparse([bucketIndex(10_000), 1], [bucketIndex(11_000), 1, bucketIndex(12_000), 1]));

@@ -3,7 +3,11 @@
 // measures in a live server, without the machine's noise around it.
 //
 //   node esbuild.js && node bench/merge.js [--per-delta 250,1000,5000] [--passes 3] [--rounds 5]
-//     [--root <another checkout>]  (its src and dist/runtime: before/after comparisons)
+//     [--root <checkout>[,<checkout>...]]  (their src: before/after comparisons, replayed
+//     interleaved in one process on the same captured traffic, so the machine's slow phases hit
+//     every build alike; the first checkout's dist/runtime captures it)
+//     [--capture-seconds 6]  (longer: durations drift as the program's JIT settles, see histogram.ts)
+//     [--mode adaptive|full]  (the captured session's mode; full: every call timed however long)
 //
 // The synthetic program of bench/server.js runs under the runtime (dist/runtime/preload.js) against
 // a real collector for a few seconds; its messages are captured, then replayed through what the
@@ -22,32 +26,38 @@ const esbuild = require('esbuild');
 const { writeSyntheticProgram } = require('./lib/synthetic-program');
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
-const root = path.resolve(arg('--root', path.join(__dirname, '..')));
+const roots = arg('--root', path.join(__dirname, '..')).split(',').map((r) => path.resolve(r));
 const perDeltas = arg('--per-delta', '250,1000,5000').split(',').map(Number);
 const passes = Number(arg('--passes', 3));
 const rounds = Number(arg('--rounds', 5));
-const preload = path.join(root, 'dist/runtime/preload.js');
+const captureMs = 1000 * Number(arg('--capture-seconds', 6));
+const sessionMode = arg('--mode', 'adaptive');
+const preload = path.join(roots[0], 'dist/runtime/preload.js');
 if (!fs.existsSync(preload)) throw new Error(`${preload} missing: run \`node esbuild.js\` first`);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-merge-bench-'));
-const partsJs = path.join(tmp, 'merge-parts.js');
-// lib/merge-parts.js of this checkout, reading the sources of --root.
-const entry = path.join(tmp, 'entry.js');
-fs.writeFileSync(entry, fs.readFileSync(path.join(__dirname, 'lib/merge-parts.js'), 'utf8').replaceAll("'../../src/", `'${root}/src/`));
-esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', outfile: partsJs, logLevel: 'error', nodePaths: [path.join(__dirname, '../node_modules')] });
-const { Collector, ReportBuilder, buildNodeOptions, runtimeEnv } = require(partsJs);
+/** lib/merge-parts.js of this checkout, reading the sources of `root`, bundled. */
+function parts(root, k) {
+  const entry = path.join(tmp, `entry${k}.js`);
+  const partsJs = path.join(tmp, `merge-parts${k}.js`);
+  fs.writeFileSync(entry, fs.readFileSync(path.join(__dirname, 'lib/merge-parts.js'), 'utf8').replaceAll("'../../src/", `'${root}/src/`));
+  esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', outfile: partsJs, logLevel: 'error', nodePaths: [path.join(__dirname, '../node_modules')] });
+  return require(partsJs);
+}
+const builds = roots.map(parts);
+const { Collector, buildNodeOptions, runtimeEnv } = builds[0];
 const main = writeSyntheticProgram(tmp);
 
-/** The program's messages (JSON lines) with `perDelta` functions per delta, ~6 s of them. */
+/** The program's messages (JSON lines) with `perDelta` functions per delta, `captureMs` of them. */
 async function capture(perDelta) {
   const lines = [];
   const collector = await Collector.start({ onMessage: (_conn, msg) => lines.push(JSON.stringify(msg)) });
   const env = {
     ...process.env,
-    ...runtimeEnv({ socket: collector.socketPath, token: collector.token, session: collector.session, mode: 'adaptive', root: tmp }),
+    ...runtimeEnv({ socket: collector.socketPath, token: collector.token, session: collector.session, mode: sessionMode, root: tmp }),
     NODE_OPTIONS: buildNodeOptions(undefined, preload),
     BENCH_PER_DELTA: String(perDelta),
-    BENCH_MS: '6000',
+    BENCH_MS: String(captureMs),
     PERF_LENS_QUIET: '1',
   };
   const child = spawn(process.execPath, [main], { env, stdio: 'inherit' });
@@ -59,7 +69,7 @@ async function capture(perDelta) {
 
 const evict = new Float64Array(8 << 20);
 /** `evictEvery`: deltas merged between two evictions of the caches (0: never). */
-function replay(lines, evictEvery) {
+function replay(ReportBuilder, lines, evictEvery) {
   const isDelta = (l) => l.startsWith('{"type":"delta"');
   // Steady state: everything up to the program's 10th delta (every function announced and called
   // once, so every function has its entry) is fed before timing.
@@ -98,21 +108,27 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const r3 = (v) => Math.round(v * 1000) / 1000;
 
 async function runAll() {
-  const results = { date: new Date().toISOString(), node: process.version, root, passes, rounds, scenarios: [] };
+  const results = { date: new Date().toISOString(), node: process.version, roots, mode: sessionMode, captureSeconds: captureMs / 1000, passes, rounds, scenarios: [] };
   for (const perDelta of perDeltas) {
     const lines = await capture(perDelta);
     const deltaBytes = lines.filter((l) => l.startsWith('{"type":"delta"')).slice(10).map((l) => l.length);
-    const scenario = { functionsPerDelta: perDelta, deltaBytesMedian: median(deltaBytes) };
+    const scenario = { functionsPerDelta: perDelta, deltaBytesMedian: median(deltaBytes), builds: roots.map((root) => ({ root })) };
     // warm: back to back; cold: caches evicted before each delta (a delta merged on arrival, 100 ms
     // after the last); held: evicted every 8th (the live session merges held deltas before a read).
+    for (const { ReportBuilder } of builds) replay(ReportBuilder, lines, 0); // JIT warm-up, not measured
     for (const [mode, evictEvery] of [['warm', 0], ['cold', 1], ['held', 8]]) {
-      const runs = Array.from({ length: rounds }, () => replay(lines, evictEvery));
-      const summary = {};
-      for (const key of ['parseMs', 'mergeMs', 'lensReadMs']) {
-        summary[key] = r3(median(runs.map((x) => x[key])));
-        summary[`${key}AllRounds`] = runs.map((x) => r3(x[key]));
+      const runs = builds.map(() => []);
+      for (let round = 0; round < rounds; round++) {
+        builds.forEach(({ ReportBuilder }, k) => runs[k].push(replay(ReportBuilder, lines, evictEvery)));
       }
-      scenario[mode] = summary;
+      runs.forEach((buildRuns, k) => {
+        const summary = {};
+        for (const key of ['parseMs', 'mergeMs', 'lensReadMs']) {
+          summary[key] = r3(median(buildRuns.map((x) => x[key])));
+          summary[`${key}AllRounds`] = buildRuns.map((x) => r3(x[key]));
+        }
+        scenario.builds[k][mode] = summary;
+      });
     }
     results.scenarios.push(scenario);
   }

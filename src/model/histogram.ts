@@ -12,14 +12,15 @@ import type { DeltaView } from './delta-columns';
 import { RecordStore } from './record-store';
 
 // A histogram's record (see Histogram): count, sum, min, max, first bucket of the window, the
-// window's total count, counts.
+// window's total count, how much the latest additions missed the window (MISS_SCORE), counts.
 const COUNT = 0;
 const SUM = 1;
 const MIN = 2;
 const MAX = 3;
 const WINDOW_LO = 4;
 const WINDOW_TOTAL = 5;
-const WINDOW_COUNTS = 6;
+const MISS_SCORE = 6;
+const WINDOW_COUNTS = 7;
 /**
  * Buckets held in the record: four powers of two (32 sub-buckets each), placed two octaves below
  * the first duration. A function's first calls are often its slowest (the JIT has not compiled it
@@ -28,6 +29,19 @@ const WINDOW_COUNTS = 6;
  */
 const WINDOW = 128;
 const RECORD = WINDOW_COUNTS + WINDOW;
+/**
+ * When the window follows the durations. A function's durations drift as the JIT optimises it and
+ * its callers: in a captured session of 5,000 functions called once per 100 ms they fell by two to
+ * three octaves over 30 s, below a window placed at the first calls. Moving only once most counts
+ * were outside (the other rule, in addToBucket) took minutes for a function with hundreds of
+ * counts in its old window, and meanwhile 6–14% of all rows missed it and took the slow path
+ * (addSparseExact and the spill). So each bucket addition outside the window adds 1 to the miss
+ * score, each row or bucket inside takes MISS_SCORE_DECAY off it (not below 0), and the window
+ * moves to the addition that brings the score to MOVE_AT_MISS_SCORE: it moves once more than
+ * about one addition in five misses it for a while, never for occasional outliers (GC pauses).
+ */
+const MOVE_AT_MISS_SCORE = 8;
+const MISS_SCORE_DECAY = 0.25;
 
 /** log2 of the sub-buckets per power of two. */
 export const SUB_BUCKET_BITS = 5;
@@ -142,6 +156,7 @@ export function addRowInWindow(a: Float64Array, o: number, v: HistogramColumns, 
   }
   if (added === 0) return true;
   a[o + WINDOW_TOTAL] += added;
+  a[o + MISS_SCORE] = lessMissed(a[o + MISS_SCORE]);
   a[o + COUNT] += added;
   const sum = v.totalNs[r];
   a[o + SUM] += sum > 0 && sum < Infinity ? sum : 0;
@@ -153,6 +168,9 @@ export function addRowInWindow(a: Float64Array, o: number, v: HistogramColumns, 
   if (most > a[o + MAX]) a[o + MAX] = most;
   return true;
 }
+
+/** The miss score after an addition inside the window. */
+const lessMissed = (score: number): number => (score > MISS_SCORE_DECAY ? score - MISS_SCORE_DECAY : 0);
 
 /** Mutable histogram with count, sum, min and max. */
 export class Histogram {
@@ -383,8 +401,10 @@ export class Histogram {
     if (lo !== lo) a[o + WINDOW_LO] = lo = Math.max(0, i - WINDOW / 2); // room below the first duration
     let w = i - lo;
     if (w < 0 || w >= WINDOW) {
-      // Most counts outside the window (e.g. it was placed at a slow first call): move it here.
-      if (a[o + WINDOW_TOTAL] * 4 >= this.total) {
+      // Most counts outside the window (e.g. it was placed at a slow first call), or the durations
+      // have drifted away from it (MOVE_AT_MISS_SCORE): move it here.
+      const score = ++a[o + MISS_SCORE];
+      if (a[o + WINDOW_TOTAL] * 4 >= this.total && score < MOVE_AT_MISS_SCORE) {
         this.addToSpill(i, c);
         return;
       }
@@ -393,6 +413,7 @@ export class Histogram {
     }
     a[o + WINDOW_COUNTS + w] += c;
     a[o + WINDOW_TOTAL] += c;
+    a[o + MISS_SCORE] = lessMissed(a[o + MISS_SCORE]);
   }
 
   /** Puts the window's counts into the spill, starts the window at `lo` and takes its buckets from the spill. */
@@ -406,6 +427,7 @@ export class Histogram {
       a[o + WINDOW_COUNTS + k] = 0;
     }
     a[o + WINDOW_LO] = lo;
+    a[o + MISS_SCORE] = 0;
     let total = 0;
     const spill = this.spill ?? [];
     const from = pairAtOrAfter(spill, lo);

@@ -3,6 +3,7 @@ import {
   BUCKET_COUNT,
   Histogram,
   MAX_RELATIVE_ERROR,
+  addRowInWindow,
   SUB_BUCKETS,
   bucketIndex,
   bucketLowerBound,
@@ -69,6 +70,59 @@ describe('model/histogram', () => {
     assert.equal(h.bucketCount(bucketIndex(1000)), 50);
     assert.equal(h.min, 0);
     assert.equal(h.max, 2 ** 53);
+  });
+
+  describe('the window follows the durations (most rows merge on the fast path)', () => {
+    /** A delta row of one timed call of `ns`, as the server decodes it. */
+    const oneCall = (ns: number) => ({
+      totalNs: Float64Array.of(ns), minNs: Float64Array.of(ns), maxNs: Float64Array.of(ns),
+      hist: Float64Array.of(bucketIndex(ns), 1), histStart: Float64Array.of(0), histLen: Float64Array.of(2),
+    });
+    /** Adds one call as the server does: in the window if it fits, else through addSparseExact. Says whether it fitted. */
+    function addCall(store: RecordStore, h: Histogram, ns: number): boolean {
+      if (addRowInWindow(store.a, h.offset, oneCall(ns), 0)) return true;
+      h.addSparseExact([bucketIndex(ns), 1], ns, ns, ns);
+      return false;
+    }
+
+    it('moves to durations that drifted three octaves faster after a few misses, not after most counts are outside', () => {
+      const store = new RecordStore();
+      const h = new Histogram(store);
+      for (let k = 0; k < 300; k++) addCall(store, h, 2000 + (k % 7) * 40); // the JIT's early calls
+      const misses = Array.from({ length: 300 }, (_, k) => !addCall(store, h, 250 + (k % 5) * 10)).filter(Boolean).length;
+      // The old rule alone (move once three quarters of the counts are outside) missed all 300.
+      assert.ok(misses > 0 && misses <= 8, `${misses} of the faster calls missed the window`);
+      assert.equal(h.count, 600);
+      assert.equal(h.bucketCount(bucketIndex(2000)) + h.bucketCount(bucketIndex(250)), 43 + 60);
+    });
+
+    it('stays put for occasional outliers far away (one call in ten, five octaves slower)', () => {
+      const store = new RecordStore();
+      const h = new Histogram(store);
+      const r = rng(3);
+      let typicalMissed = 0;
+      for (let k = 0; k < 2000; k++) {
+        const slow = r() < 0.1;
+        const fitted = addCall(store, h, slow ? 40_000 : 1000 + Math.round(200 * r()));
+        if (!slow && !fitted && k > 0) typicalMissed++;
+      }
+      assert.equal(typicalMissed, 0);
+      assert.equal(h.count, 2000);
+      assert.ok(h.quantile(0.5)! >= 1000 && h.quantile(0.5)! <= 1200 * (1 + MAX_RELATIVE_ERROR));
+    });
+
+    it('counts stay exact while it moves back and forth (two regimes alternating in runs)', () => {
+      const store = new RecordStore();
+      const h = new Histogram(store);
+      const byBucket = new Map<number, number>();
+      for (let k = 0; k < 3000; k++) {
+        const ns = Math.floor(k / 50) % 2 === 0 ? 300 + (k % 11) : 90_000 + 37 * (k % 13);
+        addCall(store, h, ns);
+        byBucket.set(bucketIndex(ns), (byBucket.get(bucketIndex(ns)) ?? 0) + 1);
+      }
+      assert.deepEqual(h.toSparse(), [...byBucket.entries()].sort((a, b) => a[0] - b[0]).flat());
+      for (const [i, c] of byBucket) assert.equal(h.bucketCount(i), c);
+    });
   });
 
   describe('buckets', () => {

@@ -11,24 +11,36 @@
 import type { DeltaView } from './delta-columns';
 import { RecordStore } from './record-store';
 
-// A histogram's record (see Histogram): count, sum, min, max, first bucket of the window, the
-// window's total count, how much the latest additions missed the window (MISS_SCORE), counts.
-const COUNT = 0;
-const SUM = 1;
-const MIN = 2;
-const MAX = 3;
-const WINDOW_LO = 4;
-const WINDOW_TOTAL = 5;
-const MISS_SCORE = 6;
-const WINDOW_COUNTS = 7;
 /**
- * Buckets held in the record: four powers of two (32 sub-buckets each), placed two octaves below
- * the first duration. A function's first calls are often its slowest (the JIT has not compiled it
- * yet) and its later ones 2–4 times faster: with two octaves from half an octave below, 5.8% of
- * the additions of a captured 5,000-function session fell outside; with these, 2.2%.
+ * A histogram's record (see Histogram). A const enum, not constants: the bundler writes the numbers
+ * into the code, where a module constant is a memory load at every use (the merge loop uses them
+ * a dozen times a row).
  */
-const WINDOW = 128;
-const RECORD = WINDOW_COUNTS + WINDOW;
+const enum Rec {
+  COUNT = 0,
+  SUM = 1,
+  MIN = 2,
+  MAX = 3,
+  /** The first bucket of the window. */
+  WINDOW_LO = 4,
+  /** The window's total count. */
+  WINDOW_TOTAL = 5,
+  /** How much the latest additions missed the window (MOVE_AT_MISS_SCORE). */
+  MISS_SCORE = 6,
+  /** The window's counts. */
+  WINDOW_COUNTS = 7,
+  /**
+   * Buckets held in the record: four powers of two (32 sub-buckets each), placed two octaves below
+   * the first duration. A function's first calls are often its slowest (the JIT has not compiled it
+   * yet) and its later ones 2–4 times faster: with two octaves from half an octave below, 5.8% of
+   * the additions of a captured 5,000-function session fell outside; with these, 2.2%.
+   */
+  WINDOW = 128,
+  RECORD = WINDOW_COUNTS + WINDOW,
+}
+/** Rec.WINDOW as a plain number, to compare with. */
+const WINDOW: number = Rec.WINDOW;
+
 /**
  * When the window follows the durations. A function's durations drift as the JIT optimises it and
  * its callers: in a captured session of 5,000 functions called once per 100 ms they fell by two to
@@ -116,61 +128,70 @@ export interface HistogramJSON {
   buckets: number[];
 }
 
-/** The columns of a decoded delta that a histogram reads. */
-type HistogramColumns = Pick<DeltaView, 'totalNs' | 'minNs' | 'maxNs' | 'hist' | 'histStart' | 'histLen'>;
-
-/** A finite value ≥ 0, else NaN (what a delta's min and max must be to be used). */
-const measured = (v: number): number => (v >= 0 && v < Infinity ? v : NaN);
-
-/**
- * The common case of adding function r of a decoded delta (`TimingAgg.addFromView`'s
- * `addSparseExact`), on the record at `o` of `a` directly: the server's hot path, where most rows
- * go without touching the Histogram object (record-store.ts). Adds the row's pairs and returns
- * true when every pair is valid and every non-zero count falls in the record's window; otherwise
- * changes nothing and returns false, and the caller takes `addSparseExact` (which places or moves
- * the window, spills, or reports the bad pair). Reads the columns itself (see addToRecord).
- */
-export function addRowInWindow(a: Float64Array, o: number, v: HistogramColumns, r: number): boolean {
-  const pairs = v.hist;
-  const start = v.histStart[r];
-  const end = start + v.histLen[r];
-  const lo = a[o + WINDOW_LO]; // NaN until the first addition places the window: nothing fits
-  if (!isEven(end - start)) return false;
-  for (let k = start; k < end; k += 2) {
-    const i = pairs[k];
-    const c = pairs[k + 1];
-    if (!(i >= 0 && i < BUCKET_COUNT && Math.floor(i) === i && c >= 0 && c < TWO_POW_53 && Math.floor(c) === c)) return false;
-    if (c !== 0 && !(i - lo >= 0 && i - lo < WINDOW)) return false;
-  }
-  let added = 0;
-  let lowest = BUCKET_COUNT;
-  let highest = -1;
-  for (let k = start; k < end; k += 2) {
-    const c = pairs[k + 1];
-    if (c === 0) continue;
-    const i = pairs[k];
-    a[o + WINDOW_COUNTS + i - lo] += c;
-    added += c;
-    if (i < lowest) lowest = i;
-    if (i > highest) highest = i;
-  }
-  if (added === 0) return true;
-  a[o + WINDOW_TOTAL] += added;
-  a[o + MISS_SCORE] = lessMissed(a[o + MISS_SCORE]);
-  a[o + COUNT] += added;
-  const sum = v.totalNs[r];
-  a[o + SUM] += sum > 0 && sum < Infinity ? sum : 0;
-  const min = measured(v.minNs[r]);
-  const max = measured(v.maxNs[r]);
-  const least = min === min ? min : bucketLowerBound(lowest);
-  const most = max === max ? max : bucketUpperBound(highest);
-  if (least < a[o + MIN]) a[o + MIN] = least;
-  if (most > a[o + MAX]) a[o + MAX] = most;
-  return true;
-}
-
 /** The miss score after an addition inside the window. */
 const lessMissed = (score: number): number => (score > MISS_SCORE_DECAY ? score - MISS_SCORE_DECAY : 0);
+
+/** The columns of a decoded delta that a histogram reads. */
+type HistogramColumns = Pick<DeltaView, 'timed' | 'totalNs' | 'minNs' | 'maxNs' | 'hist' | 'histStart' | 'histLen'>;
+
+/**
+ * The common case of adding rows [from, to) of a decoded delta (what `TimingAgg.addFromView`'s
+ * `addSparseExact` does per row) on the records directly: the server's hot path, where most rows
+ * go without touching the Histogram objects (record-store.ts). `at[r - from]` is row r's record
+ * offset in `a` minus `recordBase` (-1: skip the row). A row with timed calls whose pairs are all
+ * valid, with every non-zero count inside its record's window, is added; any other timed row is
+ * left unchanged and its `at` set to -1, for the caller's slow path (`addSparseExact` places or
+ * moves the window, spills, or reports the bad pair).
+ * One loop over a block of rows with the columns read once, no call per row: through a function
+ * per row (too large for V8 to inline) a row cost ~1.6 times as much (bench/merge.js).
+ */
+export function addRowsInWindow(a: Float64Array, at: Int32Array, recordBase: number, v: HistogramColumns, from: number, to: number): void {
+  const { timed, totalNs, minNs, maxNs, hist: pairs, histStart, histLen } = v;
+  for (let r = from; r < to; r++) {
+    if (at[r - from] < 0) continue;
+    const t = timed[r];
+    if (!(t > 0 && t < Infinity)) continue; // nothing timed: no histogram to add
+    const o = at[r - from] + recordBase;
+    const start = histStart[r];
+    const len = histLen[r];
+    const end = start + len;
+    const lo = a[o + Rec.WINDOW_LO]; // NaN until the first addition places the window: nothing fits
+    let fits = isEven(len);
+    for (let k = start; fits && k < end; k += 2) {
+      const i = pairs[k];
+      const c = pairs[k + 1];
+      fits = i >= 0 && i < BUCKET_COUNT && Math.floor(i) === i && c >= 0 && c < TWO_POW_53 && Math.floor(c) === c && (c === 0 || (i - lo >= 0 && i - lo < WINDOW));
+    }
+    if (!fits) {
+      at[r - from] = -1;
+      continue;
+    }
+    let added = 0;
+    let lowest = BUCKET_COUNT;
+    let highest = -1;
+    for (let k = start; k < end; k += 2) {
+      const c = pairs[k + 1];
+      if (c === 0) continue;
+      const i = pairs[k];
+      a[o + Rec.WINDOW_COUNTS + i - lo] += c;
+      added += c;
+      if (i < lowest) lowest = i;
+      if (i > highest) highest = i;
+    }
+    if (added === 0) continue;
+    a[o + Rec.WINDOW_TOTAL] += added;
+    a[o + Rec.MISS_SCORE] = lessMissed(a[o + Rec.MISS_SCORE]);
+    a[o + Rec.COUNT] += added;
+    const sum = totalNs[r];
+    a[o + Rec.SUM] += sum > 0 && sum < Infinity ? sum : 0;
+    const min = minNs[r];
+    const max = maxNs[r];
+    const least = min >= 0 && min < Infinity ? min : bucketLowerBound(lowest);
+    const most = max >= 0 && max < Infinity ? max : bucketUpperBound(highest);
+    if (least < a[o + Rec.MIN]) a[o + Rec.MIN] = least;
+    if (most > a[o + Rec.MAX]) a[o + Rec.MAX] = most;
+  }
+}
 
 /** Mutable histogram with count, sum, min and max. */
 export class Histogram {
@@ -194,44 +215,44 @@ export class Histogram {
 
   /** `store`: where the record lives (default: a store of its own). */
   constructor(store?: RecordStore) {
-    this.store = store ?? new RecordStore(RECORD);
-    this.offset = this.store.allocate(RECORD);
+    this.store = store ?? new RecordStore(Rec.RECORD);
+    this.offset = this.store.allocate(Rec.RECORD);
     const a = this.store.a;
-    a[this.offset + MIN] = Infinity;
-    a[this.offset + MAX] = -Infinity;
-    a[this.offset + WINDOW_LO] = NaN;
+    a[this.offset + Rec.MIN] = Infinity;
+    a[this.offset + Rec.MAX] = -Infinity;
+    a[this.offset + Rec.WINDOW_LO] = NaN;
   }
 
   private get total(): number {
-    return this.store.a[this.offset + COUNT];
+    return this.store.a[this.offset + Rec.COUNT];
   }
 
   private set total(v: number) {
-    this.store.a[this.offset + COUNT] = v;
+    this.store.a[this.offset + Rec.COUNT] = v;
   }
 
   private get sumNs(): number {
-    return this.store.a[this.offset + SUM];
+    return this.store.a[this.offset + Rec.SUM];
   }
 
   private set sumNs(v: number) {
-    this.store.a[this.offset + SUM] = v;
+    this.store.a[this.offset + Rec.SUM] = v;
   }
 
   private get minNs(): number {
-    return this.store.a[this.offset + MIN];
+    return this.store.a[this.offset + Rec.MIN];
   }
 
   private set minNs(v: number) {
-    this.store.a[this.offset + MIN] = v;
+    this.store.a[this.offset + Rec.MIN] = v;
   }
 
   private get maxNs(): number {
-    return this.store.a[this.offset + MAX];
+    return this.store.a[this.offset + Rec.MAX];
   }
 
   private set maxNs(v: number) {
-    this.store.a[this.offset + MAX] = v;
+    this.store.a[this.offset + Rec.MAX] = v;
   }
 
   /** Number of recorded values. */
@@ -348,9 +369,9 @@ export class Histogram {
   /** Count in bucket i. */
   bucketCount(i: number): number {
     const a = this.store.a;
-    const k = i - a[this.offset + WINDOW_LO];
+    const k = i - a[this.offset + Rec.WINDOW_LO];
     // A bucket is counted in the window or in the spill, never both (moveWindow moves them over).
-    return k >= 0 && k < WINDOW ? a[this.offset + WINDOW_COUNTS + k] : this.spilled(i);
+    return k >= 0 && k < WINDOW ? a[this.offset + Rec.WINDOW_COUNTS + k] : this.spilled(i);
   }
 
   /** Count of bucket i in the spill. */
@@ -366,13 +387,13 @@ export class Histogram {
     // Window and spill are both ascending; the window may sit anywhere among the spilled buckets,
     // and the spill never holds a bucket of the window (moveWindow takes them out).
     const a = this.store.a;
-    const lo = a[this.offset + WINDOW_LO];
+    const lo = a[this.offset + Rec.WINDOW_LO];
     const spill = this.spill ?? [];
     const below = lo === lo ? pairAtOrAfter(spill, lo) : spill.length;
     const out = spill.slice(0, below);
     if (lo === lo) {
       for (let w = 0; w < WINDOW; w++) {
-        const c = a[this.offset + WINDOW_COUNTS + w];
+        const c = a[this.offset + Rec.WINDOW_COUNTS + w];
         if (c !== 0) out.push(lo + w, c);
       }
     }
@@ -397,47 +418,47 @@ export class Histogram {
   private addToBucket(i: number, c: number): void {
     const a = this.store.a;
     const o = this.offset;
-    let lo = a[o + WINDOW_LO];
-    if (lo !== lo) a[o + WINDOW_LO] = lo = Math.max(0, i - WINDOW / 2); // room below the first duration
+    let lo = a[o + Rec.WINDOW_LO];
+    if (lo !== lo) a[o + Rec.WINDOW_LO] = lo = Math.max(0, i - Rec.WINDOW / 2); // room below the first duration
     let w = i - lo;
     if (w < 0 || w >= WINDOW) {
       // Most counts outside the window (e.g. it was placed at a slow first call), or the durations
       // have drifted away from it (MOVE_AT_MISS_SCORE): move it here.
-      const score = ++a[o + MISS_SCORE];
-      if (a[o + WINDOW_TOTAL] * 4 >= this.total && score < MOVE_AT_MISS_SCORE) {
+      const score = ++a[o + Rec.MISS_SCORE];
+      if (a[o + Rec.WINDOW_TOTAL] * 4 >= this.total && score < MOVE_AT_MISS_SCORE) {
         this.addToSpill(i, c);
         return;
       }
-      this.moveWindow(Math.max(0, i - WINDOW / 2));
-      w = i - a[o + WINDOW_LO];
+      this.moveWindow(Math.max(0, i - Rec.WINDOW / 2));
+      w = i - a[o + Rec.WINDOW_LO];
     }
-    a[o + WINDOW_COUNTS + w] += c;
-    a[o + WINDOW_TOTAL] += c;
-    a[o + MISS_SCORE] = lessMissed(a[o + MISS_SCORE]);
+    a[o + Rec.WINDOW_COUNTS + w] += c;
+    a[o + Rec.WINDOW_TOTAL] += c;
+    a[o + Rec.MISS_SCORE] = lessMissed(a[o + Rec.MISS_SCORE]);
   }
 
   /** Puts the window's counts into the spill, starts the window at `lo` and takes its buckets from the spill. */
   private moveWindow(lo: number): void {
     const a = this.store.a;
     const o = this.offset;
-    const old = a[o + WINDOW_LO];
+    const old = a[o + Rec.WINDOW_LO];
     for (let k = 0; k < WINDOW; k++) {
-      const c = a[o + WINDOW_COUNTS + k];
+      const c = a[o + Rec.WINDOW_COUNTS + k];
       if (c !== 0) this.addToSpill(old + k, c);
-      a[o + WINDOW_COUNTS + k] = 0;
+      a[o + Rec.WINDOW_COUNTS + k] = 0;
     }
-    a[o + WINDOW_LO] = lo;
-    a[o + MISS_SCORE] = 0;
+    a[o + Rec.WINDOW_LO] = lo;
+    a[o + Rec.MISS_SCORE] = 0;
     let total = 0;
     const spill = this.spill ?? [];
     const from = pairAtOrAfter(spill, lo);
     let to = from;
-    for (; to < spill.length && spill[to] < lo + WINDOW; to += 2) {
-      a[o + WINDOW_COUNTS + spill[to] - lo] = spill[to + 1];
+    for (; to < spill.length && spill[to] < lo + Rec.WINDOW; to += 2) {
+      a[o + Rec.WINDOW_COUNTS + spill[to] - lo] = spill[to + 1];
       total += spill[to + 1];
     }
     spill.splice(from, to - from);
-    a[o + WINDOW_TOTAL] = total;
+    a[o + Rec.WINDOW_TOTAL] = total;
   }
 
   private addToSpill(i: number, c: number): void {

@@ -3,7 +3,7 @@ import {
   BUCKET_COUNT,
   Histogram,
   MAX_RELATIVE_ERROR,
-  addRowInWindow,
+  addRowsInWindow,
   SUB_BUCKETS,
   bucketIndex,
   bucketLowerBound,
@@ -75,12 +75,14 @@ describe('model/histogram', () => {
   describe('the window follows the durations (most rows merge on the fast path)', () => {
     /** A delta row of one timed call of `ns`, as the server decodes it. */
     const oneCall = (ns: number) => ({
-      totalNs: Float64Array.of(ns), minNs: Float64Array.of(ns), maxNs: Float64Array.of(ns),
+      timed: Float64Array.of(1), totalNs: Float64Array.of(ns), minNs: Float64Array.of(ns), maxNs: Float64Array.of(ns),
       hist: Float64Array.of(bucketIndex(ns), 1), histStart: Float64Array.of(0), histLen: Float64Array.of(2),
     });
     /** Adds one call as the server does: in the window if it fits, else through addSparseExact. Says whether it fitted. */
     function addCall(store: RecordStore, h: Histogram, ns: number): boolean {
-      if (addRowInWindow(store.a, h.offset, oneCall(ns), 0)) return true;
+      const at = Int32Array.of(h.offset);
+      addRowsInWindow(store.a, at, 0, oneCall(ns), 0, 1);
+      if (at[0] >= 0) return true;
       h.addSparseExact([bucketIndex(ns), 1], ns, ns, ns);
       return false;
     }

@@ -341,7 +341,7 @@ describe('model/report', () => {
 describe('model/report: rows straight into the records (the server\'s hot path)', () => {
   it('gives exactly what adding each row through TimingAgg.add gives: window moves, outliers, sampling, a second process, a bad row', () => {
     const r = rng(42);
-    const FNS = 40;
+    const FNS = 549; // two blocks of rows and part of a third (addRowsToRecords merges 256 at a time)
     const defs = Array.from({ length: FNS }, (_, k) => ({ id: k, name: `f${k}`, file: `/app/m${k % 4}.js`, line: k + 1, column: 1, kind: 'sync' as const }));
     const b = new ReportBuilder();
     b.accept(1, hello(100));

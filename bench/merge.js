@@ -16,7 +16,7 @@
 // touched between deltas, evicting the caches as the measured program and the rest of the server
 // do between two deltas 100 ms apart) and held (evicted every 8th delta: the live session holds
 // deltas and merges them back to back before a read). Prints ms per delta (median over rounds, all rounds listed)
-// and the wire size. Not a pass/fail test.
+// the share of rows that took the per-row path, and the wire size. Not a pass/fail test.
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -83,6 +83,7 @@ function replay(ReportBuilder, lines, evictEvery) {
   let mergeMs = 0;
   let lensMs = 0;
   let n = 0;
+  const rows0 = builder.rowStats ? { ...builder.rowStats } : undefined; // older builds have none
   for (let p = 0; p < passes; p++) {
     for (const line of deltas) {
       if (evictEvery && n % evictEvery === 0) for (let k = 0; k < evict.length; k += 8) evict[k]++;
@@ -101,7 +102,9 @@ function replay(ReportBuilder, lines, evictEvery) {
       }
     }
   }
-  return { parseMs: parseMs / n, mergeMs: mergeMs / n, lensReadMs: lensMs / Math.floor(n / 8) };
+  // Share of rows that took the per-row path (a count outside the histogram's window, mostly).
+  const perRowPercent = rows0 ? (100 * (builder.rowStats.perRow - rows0.perRow)) / Math.max(1, builder.rowStats.rows - rows0.rows) : null;
+  return { parseMs: parseMs / n, mergeMs: mergeMs / n, lensReadMs: lensMs / Math.floor(n / 8), perRowPercent };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -123,9 +126,10 @@ async function runAll() {
       }
       runs.forEach((buildRuns, k) => {
         const summary = {};
-        for (const key of ['parseMs', 'mergeMs', 'lensReadMs']) {
-          summary[key] = r3(median(buildRuns.map((x) => x[key])));
-          summary[`${key}AllRounds`] = buildRuns.map((x) => r3(x[key]));
+        for (const key of ['parseMs', 'mergeMs', 'lensReadMs', 'perRowPercent']) {
+          const values = buildRuns.map((x) => x[key]);
+          summary[key] = values.includes(null) ? null : r3(median(values)); // null: a build without it
+          summary[`${key}AllRounds`] = values.map((x) => (x === null ? null : r3(x)));
         }
         scenario.builds[k][mode] = summary;
       });

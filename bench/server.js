@@ -22,7 +22,8 @@
 // Measured: server CPU (process.cpuUsage via perfLens/debugStats, cross-checked with
 // /proc/<pid>/stat) over the steady state as % of one core (target <= 2%), delta-arrival-to-
 // refresh latency inside the server (target <= 1 s), codeLens response time at the client, and
-// the server's own timing of its merges per delta (`mergeMsPerDelta`: decode + rows into records).
+// the server's own timing of its merges per delta (`mergeMsPerDelta`: decode + rows into records)
+// and the share of rows that took the slower per-row path (`perRowPercent`).
 // An idle server (no session) is measured first as the floor. The machine is shared and noisy:
 // scenarios are interleaved over rounds and the least disturbed round kept (all rounds listed).
 // Writes bench/results/server.json.
@@ -232,6 +233,9 @@ async function measuredSession(server, name, perDelta) {
     // Wall time of the merges into the session (decode + rows into records), per delta merged
     // (null from a server build older than this statistic, e.g. through --server).
     mergeMsPerDelta: b.stats.merge ? round((b.stats.merge.ms - a.stats.merge.ms) / Math.max(1, b.stats.merge.deltas - a.stats.merge.deltas), 3) : null,
+    // Share of the merged function rows that took the per-row path instead of the block loops
+    // (a function not seen yet, a count outside its histogram's window): each costs several rows'.
+    perRowPercent: b.stats.merge?.rows !== undefined ? round((100 * (b.stats.merge.perRowRows - a.stats.merge.perRowRows)) / Math.max(1, b.stats.merge.rows - a.stats.merge.rows), 2) : null,
   };
 }
 
@@ -250,7 +254,7 @@ async function scenario(name, perDelta) {
     name,
     functionsPerDelta: perDelta,
     ...first,
-    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs, mergeMsPerDelta: later.mergeMsPerDelta },
+    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs, mergeMsPerDelta: later.mergeMsPerDelta, perRowPercent: later.perRowPercent },
   };
 }
 

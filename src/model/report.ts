@@ -332,6 +332,12 @@ export class ReportBuilder {
   private readonly functionsByFile = new Map<string, FunctionEntry[]>();
   /** Scratch: rows of the delta being merged that go through their entries. */
   private readonly rowsLeft: number[] = [];
+  /**
+   * Function rows of the deltas merged so far, and how many of them took the per-row path (a
+   * function not seen yet, a count outside its histogram's window, a second process) instead of
+   * addRowsToRecords: the share that costs several times as much (debug stats, benchmarks).
+   */
+  readonly rowStats = { rows: 0, perRow: 0 };
   /** The functions' sums and histogram scalars, side by side (see record-store.ts). */
   private readonly store = new RecordStore(16_384);
   private readonly spans = new Map<string, TimingAgg>();
@@ -484,6 +490,8 @@ export class ReportBuilder {
       const rest = this.rowsLeft;
       rest.length = 0;
       addRowsToRecords(this.store.a, conn.recordOf, v, rest);
+      this.rowStats.rows += v.n;
+      this.rowStats.perRow += rest.length;
       for (const i of rest) {
         const id = ids[i];
         let entry = entries[id];

@@ -255,8 +255,11 @@ export interface DebugStatsResult {
   refreshLatenciesMs: number[];
   /** Gauge sampling timers running now (one per live session with running processes). */
   gaugeTimers: number;
-  /** Time spent merging runtime messages into live sessions so far (ms), and how many deltas. */
-  merge: { ms: number; deltas: number };
+  /**
+   * Time spent merging runtime messages into live sessions so far (ms), how many deltas, their
+   * function rows, and the rows among those that took the (slower) per-row path.
+   */
+  merge: { ms: number; deltas: number; rows: number; perRowRows: number };
   /** process.getActiveResourcesInfo() of the server: what keeps its event loop alive (timers, sockets). */
   activeResources: string[];
 }

@@ -105,9 +105,12 @@ export interface LiveSessionOptions {
   attach?: boolean;
 }
 
-/** Time spent merging held messages into builders, and the deltas among them, in this process (debug stats). */
-const merged = { ms: 0, deltas: 0 };
-export function mergeTotals(): { ms: number; deltas: number } {
+/**
+ * Time spent merging held messages into builders, the deltas among them, their function rows and
+ * the rows among those that took the per-row path (ReportBuilder.rowStats), in this process (debug stats).
+ */
+const merged = { ms: 0, deltas: 0, rows: 0, perRowRows: 0 };
+export function mergeTotals(): typeof merged {
   return { ...merged };
 }
 
@@ -313,11 +316,14 @@ export class LiveSession implements Source {
     if (pending.length === 0) return;
     this.dropPending();
     const start = performance.now();
+    const { rows, perRow } = this.builder.rowStats;
     for (const { connId, msg } of pending) {
       if (msg.type === 'delta') merged.deltas++;
       this.builder.accept(connId, msg);
     }
     merged.ms += performance.now() - start;
+    merged.rows += this.builder.rowStats.rows - rows;
+    merged.perRowRows += this.builder.rowStats.perRow - perRow;
   }
 
   private dropPending(): void {

@@ -356,6 +356,7 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
         // refused whole, as the builder refuses it (with a warning)
       }
     };
+    let rowsSent = 0;
     for (let d = 0; d < 200; d++) {
       const fns: FunctionDelta[] = [];
       const other: FunctionDelta[] = [];
@@ -387,7 +388,12 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
       }
       b.accept(1, wireDelta({ type: 'delta', at: d, fns }));
       if (other.length > 0) b.accept(2, wireDelta({ type: 'delta', at: d, fns: other }));
+      rowsSent += fns.length + other.length;
     }
+    // Every row counted; the per-row path took each function's first row of each process, the
+    // split functions' rows, window moves and outliers, and not most rows.
+    assert.equal(b.rowStats.rows, rowsSent);
+    assert.ok(b.rowStats.perRow >= FNS && b.rowStats.perRow < rowsSent / 2, JSON.stringify([b.rowStats, rowsSent]));
     const report = b.build(RUN);
     assert.equal(report.functions.length, FNS);
     assert.ok(report.warnings.some((w) => /malformed delta for function f7: bad histogram count -1/.test(w.message)), JSON.stringify(report.warnings));

@@ -88,6 +88,10 @@ describe('insight server: resource gauge (real server, real processes, OS figure
     // Every delta received was merged by the end (the benchmark's mergeMsPerDelta reads these).
     const deltas = after.deltasReceived - before.deltasReceived;
     assert.ok(deltas > 0 && after.merge.deltas - before.merge.deltas >= deltas && after.merge.ms > before.merge.ms, JSON.stringify([before.merge, after.merge, deltas]));
+    // ... and their rows counted, those of the per-row path among them (every function the first time it is seen).
+    const rows = after.merge.rows - before.merge.rows;
+    const perRow = after.merge.perRowRows - before.merge.perRowRows;
+    assert.ok(rows > 0 && perRow >= 1 && perRow <= rows, JSON.stringify([before.merge, after.merge]));
     await client.waitFor('timers back to the baseline', async () => {
       const s = await client!.request<P.DebugStatsResult>('perfLens/debugStats');
       return timeouts(s) <= timeouts(before) ? true : undefined;

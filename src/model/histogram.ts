@@ -143,7 +143,7 @@ type HistogramColumns = Pick<DeltaView, 'timed' | 'totalNs' | 'minNs' | 'maxNs' 
  * left unchanged and its `at` set to -1, for the caller's slow path (`addSparseExact` places or
  * moves the window, spills, or reports the bad pair).
  * One loop over a block of rows with the columns read once, no call per row: through a function
- * per row (too large for V8 to inline) a row cost ~1.6 times as much (bench/merge.js).
+ * per row (too large for V8 to inline), rows cost ~1.3 times as much (src/server/README.md).
  */
 export function addRowsInWindow(a: Float64Array, at: Int32Array, recordBase: number, v: HistogramColumns, from: number, to: number): void {
   const { timed, totalNs, minNs, maxNs, hist: pairs, histStart, histLen } = v;

@@ -38,7 +38,7 @@ const enum Rec {
   WINDOW = 128,
   RECORD = WINDOW_COUNTS + WINDOW,
 }
-/** Rec.WINDOW as a plain number, to compare with. */
+/** Rec.WINDOW as a plain number, for comparisons and arithmetic outside the enum. */
 const WINDOW: number = Rec.WINDOW;
 
 /**
@@ -128,6 +128,9 @@ export interface HistogramJSON {
   buckets: number[];
 }
 
+/** A finite value ≥ 0, else NaN (what a delta's min and max must be to be used). */
+const measured = (v: number): number => (v >= 0 && v < Infinity ? v : NaN);
+
 /** The miss score after an addition inside the window. */
 const lessMissed = (score: number): number => (score > MISS_SCORE_DECAY ? score - MISS_SCORE_DECAY : 0);
 
@@ -184,10 +187,10 @@ export function addRowsInWindow(a: Float64Array, at: Int32Array, recordBase: num
     a[o + Rec.COUNT] += added;
     const sum = totalNs[r];
     a[o + Rec.SUM] += sum > 0 && sum < Infinity ? sum : 0;
-    const min = minNs[r];
-    const max = maxNs[r];
-    const least = min >= 0 && min < Infinity ? min : bucketLowerBound(lowest);
-    const most = max >= 0 && max < Infinity ? max : bucketUpperBound(highest);
+    const min = measured(minNs[r]);
+    const max = measured(maxNs[r]);
+    const least = min === min ? min : bucketLowerBound(lowest);
+    const most = max === max ? max : bucketUpperBound(highest);
     if (least < a[o + Rec.MIN]) a[o + Rec.MIN] = least;
     if (most > a[o + Rec.MAX]) a[o + Rec.MAX] = most;
   }
@@ -419,7 +422,7 @@ export class Histogram {
     const a = this.store.a;
     const o = this.offset;
     let lo = a[o + Rec.WINDOW_LO];
-    if (lo !== lo) a[o + Rec.WINDOW_LO] = lo = Math.max(0, i - Rec.WINDOW / 2); // room below the first duration
+    if (lo !== lo) a[o + Rec.WINDOW_LO] = lo = Math.max(0, i - WINDOW / 2); // room below the first duration
     let w = i - lo;
     if (w < 0 || w >= WINDOW) {
       // Most counts outside the window (e.g. it was placed at a slow first call), or the durations
@@ -429,7 +432,7 @@ export class Histogram {
         this.addToSpill(i, c);
         return;
       }
-      this.moveWindow(Math.max(0, i - Rec.WINDOW / 2));
+      this.moveWindow(Math.max(0, i - WINDOW / 2));
       w = i - a[o + Rec.WINDOW_LO];
     }
     a[o + Rec.WINDOW_COUNTS + w] += c;
@@ -453,7 +456,7 @@ export class Histogram {
     const spill = this.spill ?? [];
     const from = pairAtOrAfter(spill, lo);
     let to = from;
-    for (; to < spill.length && spill[to] < lo + Rec.WINDOW; to += 2) {
+    for (; to < spill.length && spill[to] < lo + WINDOW; to += 2) {
       a[o + Rec.WINDOW_COUNTS + spill[to] - lo] = spill[to + 1];
       total += spill[to + 1];
     }

@@ -236,6 +236,9 @@ async function measuredSession(server, name, perDelta) {
     // Share of the merged function rows that took the per-row path instead of the block loops
     // (a function not seen yet, a count outside its histogram's window): each costs several rows'.
     perRowPercent: b.stats.merge?.rows !== undefined ? round((100 * (b.stats.merge.perRowRows - a.stats.merge.perRowRows)) / Math.max(1, b.stats.merge.rows - a.stats.merge.rows), 2) : null,
+    // Function rows per delta: the runtime spreads thousands of busy functions over a second of
+    // deltas (PERF_LENS_SPREAD_MS), so this is below the functions active per 100 ms.
+    rowsPerDelta: b.stats.merge?.rows !== undefined ? round((b.stats.merge.rows - a.stats.merge.rows) / Math.max(1, b.stats.merge.deltas - a.stats.merge.deltas)) : null,
   };
 }
 
@@ -254,7 +257,7 @@ async function scenario(name, perDelta) {
     name,
     functionsPerDelta: perDelta,
     ...first,
-    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs, mergeMsPerDelta: later.mergeMsPerDelta, perRowPercent: later.perRowPercent },
+    later: later && { traffic: later.traffic, cpuPercent: later.cpuPercent, threadPercent: later.threadPercent, cpuPercentPer5s: later.cpuPercentPer5s, refreshLatencyMs: later.refreshLatencyMs, codeLensResponseMs: later.codeLensResponseMs, mergeMsPerDelta: later.mergeMsPerDelta, perRowPercent: later.perRowPercent, rowsPerDelta: later.rowsPerDelta },
   };
 }
 

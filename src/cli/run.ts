@@ -180,7 +180,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<n
 }
 
 /** Machine-level settings of the user's that are not tied to a session: they pass through. */
-const USER_RUNTIME_VARS: ReadonlySet<string> = new Set([ENV.cacheDir, ENV.resourceIntervalMs, ENV.flushIntervalMs]);
+const USER_RUNTIME_VARS: ReadonlySet<string> = new Set([ENV.cacheDir, ENV.resourceIntervalMs, ENV.flushIntervalMs, ENV.spreadMs]);
 
 /**
  * The environment minus PERF_LENS_* session settings inherited from an outer session (ours replace

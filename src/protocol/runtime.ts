@@ -31,6 +31,12 @@ export const ENV = {
   resourceIntervalMs: 'PERF_LENS_RESOURCE_INTERVAL_MS',
   /** Delta flush interval in ms (default 100). */
   flushIntervalMs: 'PERF_LENS_FLUSH_INTERVAL_MS',
+  /**
+   * When more functions changed than a delta carries (256, or a share of them), each one's news
+   * may wait up to this many ms for its turn (default 1000: the editor refreshes lenses about once
+   * a second; 0: every changed function in every delta).
+   */
+  spreadMs: 'PERF_LENS_SPREAD_MS',
   /** `1`: the runtime writes nothing to stderr (used by `perf-lens run --quiet`). */
   quiet: 'PERF_LENS_QUIET',
   /** Directory of the transform cache (default: the OS cache dir). `off` disables it. */

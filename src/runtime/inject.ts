@@ -39,6 +39,7 @@ export interface RuntimeEnvOptions {
   root?: string;
   resourceIntervalMs?: number;
   flushIntervalMs?: number;
+  spreadMs?: number;
   quiet?: boolean;
   /** Transform cache directory, or null to turn the cache off. */
   cacheDir?: string | null;
@@ -61,6 +62,7 @@ export function runtimeEnv(opts: RuntimeEnvOptions): Record<string, string> {
   set(ENV.root, opts.root);
   set(ENV.resourceIntervalMs, opts.resourceIntervalMs);
   set(ENV.flushIntervalMs, opts.flushIntervalMs);
+  set(ENV.spreadMs, opts.spreadMs);
   if (opts.quiet !== undefined) set(ENV.quiet, opts.quiet ? '1' : '0');
   if (opts.cacheDir !== undefined) set(ENV.cacheDir, opts.cacheDir === null ? 'off' : opts.cacheDir);
   return env;

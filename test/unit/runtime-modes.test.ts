@@ -1,6 +1,10 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { functionDeltas } from '../../src/model/delta-columns';
 import type { Mode } from '../../src/protocol/runtime';
-import { Collector, node } from './runtime-harness';
+import { Collector, node, type Connection } from './runtime-harness';
 
 // Calls are counted exactly in every mode; how many are timed depends on the mode.
 describe('runtime: modes count every call; timing follows the mode', function () {
@@ -145,5 +149,56 @@ describe('runtime: recursion-aware totals', function () {
     // outermost time measured while fib was fully timed: none, all of those were nested.
     assert.ok(fib.estInclusiveNs <= caller.totalNs, `estimate ${fib.estInclusiveNs} <= caller ${caller.totalNs}`);
     assert.ok(fib.estInclusiveNs >= 0.95 * caller.totalNs, `estimate ${fib.estInclusiveNs} ~ caller ${caller.totalNs}`);
+  });
+});
+
+// A program with more busy functions than a delta carries: each delta takes a share of them, the
+// rest wait their turn (at most PERF_LENS_SPREAD_MS), and the totals stay exact.
+describe('runtime: many busy functions are spread over several deltas', function () {
+  this.timeout(60000);
+  const FUNCTIONS = 600;
+  const TICKS = 60;
+  let dir = '';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-spread-'));
+    const fns = Array.from({ length: FUNCTIONS }, (_, i) => `function f${i}(x) { return x + ${i}; }`).join('\n');
+    const calls = Array.from({ length: FUNCTIONS }, (_, i) => `f${i}(t)`).join(' + ');
+    fs.writeFileSync(path.join(dir, 'many.js'), `'use strict';\n${fns}\nlet t = 0, sum = 0;\nconst timer = setInterval(() => {\n  sum += ${calls};\n  if (++t === ${TICKS}) { clearInterval(timer); console.log(sum); }\n}, 5);\n`);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function deltasOf(spreadMs: number): Promise<{ rows: number[][]; conn: Connection; stdout: string }> {
+    const collector = await new Collector().listen();
+    try {
+      const res = await node(['many.js'], { cwd: dir, runtime: { socket: collector.socketPath, mode: 'full', root: dir, flushIntervalMs: 10, spreadMs } });
+      assert.equal(res.stderr, '');
+      await collector.settle(1);
+      const conn = collector.connections[0];
+      return { rows: conn.deltas().map((d) => functionDeltas(d).map((f) => f.id)), conn, stdout: res.stdout };
+    } finally {
+      await collector.close();
+    }
+  }
+
+  it('with 600 busy functions and the default minimum of 256 rows, no delta but the last carries more than 256; counts exact', async () => {
+    const { rows, conn, stdout } = await deltasOf(100);
+    const expected = Array.from({ length: TICKS }, (_, t) => Array.from({ length: FUNCTIONS }, (_, i) => t + i).reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0);
+    assert.equal(stdout, `${expected}\n`);
+    const beforeLast = rows.slice(0, -1);
+    assert.ok(beforeLast.length >= 5, `${rows.length} deltas`);
+    assert.ok(beforeLast.every((ids) => ids.length <= 256), `rows per delta: ${rows.map((r) => r.length).join(' ')}`);
+    assert.ok(beforeLast.some((ids) => ids.length === 256), 'the budget was reached');
+    for (const ids of rows) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ascending ids');
+    // Every function (the 600 and the interval's callback) was sent while the program ran, not only at its exit.
+    assert.equal(new Set(beforeLast.flat()).size, FUNCTIONS + 1);
+    const t = conn.totals();
+    assert.equal(t.size, FUNCTIONS + 1);
+    for (const [name, v] of t) assert.deepEqual([v.calls, v.timed], [TICKS, TICKS], name);
+  });
+
+  it('PERF_LENS_SPREAD_MS=0: every changed function in every delta', async () => {
+    const { rows, conn } = await deltasOf(0);
+    assert.ok(rows.some((ids) => ids.length > 256), `rows per delta: ${rows.map((r) => r.length).join(' ')}`);
+    for (const [name, v] of conn.totals()) assert.equal(v.calls, TICKS, name);
   });
 });

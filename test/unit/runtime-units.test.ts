@@ -50,14 +50,17 @@ describe('runtime: config, scope and version check', () => {
     assert.equal(d.root, '/cwd');
     assert.equal(d.cacheDir, undefined);
     assert.deepEqual(d.problems, []);
-    const c = readConfig({ PERF_LENS_MODE: 'count', PERF_LENS_INCLUDE: '["a/**"]', PERF_LENS_EXCLUDE: 'nope', PERF_LENS_CACHE_DIR: 'off', PERF_LENS_RESOURCE_INTERVAL_MS: '0' }, '/cwd');
+    assert.equal(d.spreadMs, 1000);
+    const c = readConfig({ PERF_LENS_MODE: 'count', PERF_LENS_INCLUDE: '["a/**"]', PERF_LENS_EXCLUDE: 'nope', PERF_LENS_CACHE_DIR: 'off', PERF_LENS_RESOURCE_INTERVAL_MS: '0', PERF_LENS_SPREAD_MS: '0' }, '/cwd');
     assert.equal(c.mode, 'count');
     assert.deepEqual(c.include, ['a/**']);
     assert.deepEqual(c.exclude, []);
     assert.equal(c.cacheDir, null);
     assert.equal(c.resourceIntervalMs, 0);
+    assert.equal(c.spreadMs, 0);
     assert.equal(c.problems.length, 1);
     assert.match(c.problems[0], /PERF_LENS_EXCLUDE must be a JSON array/);
+    assert.deepEqual(readConfig({ PERF_LENS_SPREAD_MS: '-5' }, '/cwd').problems, ['PERF_LENS_SPREAD_MS=-5 is not an integer >= 0; using 1000']);
   });
   it('scope: user code only by default, never our own bundles, globs relative to the root', () => {
     const base = { includeNodeModules: false, include: [], exclude: [], root: '/proj', ownDirs: ['/opt/perf-lens/dist'] };
@@ -151,6 +154,82 @@ describe('runtime: recorder (with a fake clock)', () => {
     const d = s.cut().fns[0];
     assert.equal(d.calls, 10000);
     assert.ok(d.timed > 800 && d.timed < 1200, `timed ${d.timed}`);
+  });
+});
+
+describe('runtime: a cut\'s row budget (many busy functions spread over several cuts)', () => {
+  /** 100 functions in three files; function k takes k + 1 calls of (k + 1) µs per round. */
+  function busy(): { rec: Recorder; round: () => void; advance: (ms: number) => void } {
+    let now = 1000;
+    const rec = new Recorder({ mode: 'full', sampleEvery: 64, now: () => now });
+    const tuples = (n: number, from: number): [string, number, number, number, number][] => Array.from({ length: n }, (_, i) => [`f${from + i}`, 0, from + i + 1, 1, 0]);
+    const files = [rec.file(['/a.js'], tuples(40, 0)), rec.file(['/b.js'], tuples(30, 40)), rec.file(['/c.js'], tuples(30, 70))];
+    const where = (k: number): [typeof files[number], number] => (k < 40 ? [files[0], k] : k < 70 ? [files[1], k - 40] : [files[2], k - 70]);
+    const round = (): void => {
+      for (let k = 0; k < 100; k++) {
+        const [f, i] = where(k);
+        for (let c = 0; c <= k; c++) {
+          const t = f.s(i);
+          now += (k + 1) / 1000;
+          f.r(i, t, 1);
+        }
+      }
+    };
+    return { rec, round, advance: (ms) => { now += ms; } };
+  }
+
+  it('carries at most max(minRows, changed / spreadCuts) rows, round-robin in ascending id order, and loses nothing', () => {
+    const { rec, round } = busy();
+    const budget = { minRows: 8, spreadCuts: 5 }; // 100 changed: 20 rows a cut
+    const sums = new Map<number, { calls: number; timed: number; totalNs: number; histCount: number }>();
+    const lastSeen = new Map<number, number>();
+    const cuts = 12;
+    for (let c = 0; c < cuts; c++) {
+      round();
+      const { fns } = rec.cut(budget);
+      assert.equal(fns.length, 20, `cut ${c}`);
+      assert.deepEqual(fns.map((f) => f.id), [...fns.map((f) => f.id)].sort((x, y) => x - y), 'ascending ids');
+      for (const f of fns) {
+        const gap = c - (lastSeen.get(f.id) ?? -1);
+        assert.ok(gap <= budget.spreadCuts, `function ${f.id} waited ${gap} cuts`);
+        lastSeen.set(f.id, c);
+        const t = sums.get(f.id) ?? { calls: 0, timed: 0, totalNs: 0, histCount: 0 };
+        t.calls += f.calls;
+        t.timed += f.timed;
+        t.totalNs += f.totalNs;
+        for (let k = 1; k < f.hist.length; k += 2) t.histCount += f.hist[k];
+        sums.set(f.id, t);
+      }
+    }
+    // The last cut (the runtime's at exit) takes everything left.
+    for (const f of rec.cut().fns) {
+      const t = sums.get(f.id)!;
+      t.calls += f.calls;
+      t.timed += f.timed;
+      t.totalNs += f.totalNs;
+      for (let k = 1; k < f.hist.length; k += 2) t.histCount += f.hist[k];
+    }
+    assert.equal(sums.size, 100);
+    for (const [id, t] of sums) {
+      const calls = cuts * (id + 1);
+      assert.deepEqual(t, { calls, timed: calls, totalNs: calls * (id + 1) * 1000, histCount: calls }, `function ${id}`);
+    }
+    assert.deepEqual(rec.cut(budget).fns, []);
+  });
+
+  it('a few changed functions all go at once; minRows bounds a cut when more changed', () => {
+    const { rec, round } = busy();
+    round();
+    assert.equal(rec.cut({ minRows: 100, spreadCuts: 10 }).fns.length, 100);
+    round();
+    const first = rec.cut({ minRows: 30, spreadCuts: 10 }).fns;
+    assert.deepEqual(first.map((f) => f.id), Array.from({ length: 30 }, (_, i) => i));
+    // The next cut goes on where this one stopped, wraps around, and still lists ids in order.
+    round();
+    const second = rec.cut({ minRows: 80, spreadCuts: 10 }).fns.map((f) => f.id);
+    assert.deepEqual(second, [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 70 }, (_, i) => 30 + i)]);
+    // Left: the third round's calls of 10..29.
+    assert.deepEqual(rec.cut({ minRows: 80, spreadCuts: 10 }).fns.map((f) => [f.id, f.calls]), Array.from({ length: 20 }, (_, i) => [10 + i, 11 + i]));
   });
 });
 

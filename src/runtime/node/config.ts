@@ -17,6 +17,7 @@ export interface RuntimeConfig {
   root: string;
   resourceIntervalMs: number;
   flushIntervalMs: number;
+  spreadMs: number;
   quiet: boolean;
   /** Transform cache directory; null = off; undefined = the transform's default. */
   cacheDir: string | null | undefined;
@@ -25,6 +26,7 @@ export interface RuntimeConfig {
 
 export const DEFAULT_SAMPLE_EVERY = 64;
 export const DEFAULT_INTERVAL_MS = 100;
+export const DEFAULT_SPREAD_MS = 1000;
 
 export function readConfig(env: NodeJS.ProcessEnv, cwd: string): RuntimeConfig {
   const problems: string[] = [];
@@ -73,6 +75,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): RuntimeConfig {
     root: str(ENV.root) ?? cwd,
     resourceIntervalMs: int(ENV.resourceIntervalMs, DEFAULT_INTERVAL_MS, 0),
     flushIntervalMs: int(ENV.flushIntervalMs, DEFAULT_INTERVAL_MS, 1),
+    spreadMs: int(ENV.spreadMs, DEFAULT_SPREAD_MS, 0),
     quiet: str(ENV.quiet) === '1',
     cacheDir: cacheRaw === undefined ? undefined : cacheRaw === 'off' ? null : cacheRaw,
     problems,

@@ -179,6 +179,23 @@ class FileData {
   }
 }
 
+/**
+ * Whether function i has news: a call is counted when it starts and timed when it ends, so a cut
+ * can time a call that an earlier one counted (an async function spanning a cut): `timed` alone
+ * is a change too.
+ */
+function changed(fd: FileData, i: number): boolean {
+  return fd.callsOf(i) !== 0 || fd.errors[i] !== 0 || fd.timed[i] !== 0;
+}
+
+/** How a cut spreads its functions over several cuts when many changed (Recorder.cut). */
+export interface RowBudget {
+  /** Functions a cut may always carry. */
+  readonly minRows: number;
+  /** Cuts over which more changed functions than that are spread. */
+  readonly spreadCuts: number;
+}
+
 export class Recorder {
   readonly mode: Mode;
   private readonly sampleEvery: number;
@@ -187,6 +204,8 @@ export class Recorder {
   private files: FileData[] = [];
   private defs: FunctionDef[] = [];
   private newDefsFrom = 0;
+  /** Where the next cut starts looking for changed functions (a global function id). */
+  private cutFrom = 0;
   private rng = 0x2545f491;
   /** Self-time accumulator (see the header); a typed array so that stores never box. */
   private readonly acc = new Float64Array(1);
@@ -452,52 +471,80 @@ export class Recorder {
     return m;
   }
 
-  /** What changed since the previous cut; zeroes the interval counters. */
-  cut(): Cut {
-    const defs = this.defs.slice(this.newDefsFrom);
-    this.newDefsFrom = this.defs.length;
-    const fns: FunctionDelta[] = [];
-    for (const fd of this.files) {
-      for (let i = 0; i < fd.n; i++) {
-        const calls = fd.callsOf(i);
-        const errors = fd.errors[i];
-        const timed = fd.timed[i];
-        // A call is counted when it starts and timed when it ends: a delta can time a call that an
-        // earlier one counted (an async function spanning a cut), so `timed` alone is a change too.
-        if (calls === 0 && errors === 0 && timed === 0) continue;
-        const d: FunctionDelta = {
-          id: fd.base + i, calls, errors, timed,
-          totalNs: Math.round(fd.total[i]),
-          minNs: timed > 0 ? Math.round(fd.min[i]) : 0,
-          maxNs: timed > 0 ? Math.round(fd.max[i]) : 0,
-          hist: timed > 0 ? drainHist(fd.hists[i]) : [],
-        };
-        if (fd.kind[i] === 0 && timed > 0) {
-          d.selfNs = Math.max(0, Math.round(fd.self[i]));
-          d.inclusiveNs = Math.round(fd.incl[i]);
-        }
-        if (this.mode !== 'count') {
-          d.estTotalNs = Math.round(fd.estTotal[i]);
-          if (fd.kind[i] === 0) {
-            d.estSelfNs = Math.max(0, Math.round(fd.estSelf[i]));
-            d.estInclusiveNs = Math.round(fd.estIncl[i]);
-          }
-        }
-        fns.push(d);
-        fd.callsDone[i] = 0;
-        fd.gapLen[i] = fd.countdown[i]; // the rest of the current gap counts from here
-        fd.errors[i] = 0;
-        fd.timed[i] = 0;
-        fd.total[i] = 0;
-        fd.self[i] = 0;
-        fd.estTotal[i] = 0;
-        fd.estSelf[i] = 0;
-        fd.incl[i] = 0;
-        fd.estIncl[i] = 0;
-        fd.min[i] = Infinity;
-        fd.max[i] = 0;
+  /** Functions with news for the next cut. */
+  private changedCount(): number {
+    let count = 0;
+    for (const fd of this.files) for (let i = 0; i < fd.n; i++) if (changed(fd, i)) count++;
+    return count;
+  }
+
+  /** Function i's row since its last cut; zeroes its interval counters. */
+  private takeRow(fd: FileData, i: number): FunctionDelta {
+    const timed = fd.timed[i];
+    const d: FunctionDelta = {
+      id: fd.base + i, calls: fd.callsOf(i), errors: fd.errors[i], timed,
+      totalNs: Math.round(fd.total[i]),
+      minNs: timed > 0 ? Math.round(fd.min[i]) : 0,
+      maxNs: timed > 0 ? Math.round(fd.max[i]) : 0,
+      hist: timed > 0 ? drainHist(fd.hists[i]) : [],
+    };
+    if (fd.kind[i] === 0 && timed > 0) {
+      d.selfNs = Math.max(0, Math.round(fd.self[i]));
+      d.inclusiveNs = Math.round(fd.incl[i]);
+    }
+    if (this.mode !== 'count') {
+      d.estTotalNs = Math.round(fd.estTotal[i]);
+      if (fd.kind[i] === 0) {
+        d.estSelfNs = Math.max(0, Math.round(fd.estSelf[i]));
+        d.estInclusiveNs = Math.round(fd.estIncl[i]);
       }
     }
+    fd.callsDone[i] = 0;
+    fd.gapLen[i] = fd.countdown[i]; // the rest of the current gap counts from here
+    fd.errors[i] = 0;
+    fd.timed[i] = 0;
+    fd.total[i] = 0;
+    fd.self[i] = 0;
+    fd.estTotal[i] = 0;
+    fd.estSelf[i] = 0;
+    fd.incl[i] = 0;
+    fd.estIncl[i] = 0;
+    fd.min[i] = Infinity;
+    fd.max[i] = 0;
+    return d;
+  }
+
+  /**
+   * What changed since the previous cut; zeroes the interval counters of what it returns. With a
+   * `budget`, a cut carries at most max(minRows, changed / spreadCuts) functions, taken round-robin
+   * from where the previous cut stopped: the others keep adding up and go in a later cut, so each
+   * function's news waits at most about `spreadCuts` cuts. Rows come in ascending id order.
+   */
+  cut(budget?: RowBudget): Cut {
+    const defs = this.defs.slice(this.newDefsFrom);
+    this.newDefsFrom = this.defs.length;
+    const limit = budget ? Math.max(budget.minRows, Math.ceil(this.changedCount() / budget.spreadCuts)) : Infinity;
+    // From the cursor to the last function (`tail`), then from the first one up to the cursor (`head`).
+    const start = this.cutFrom < this.n ? this.cutFrom : 0;
+    const tail: FunctionDelta[] = [];
+    const head: FunctionDelta[] = [];
+    let next = start;
+    scan: for (const [from, to, out] of [[start, this.n, tail], [0, start, head]] as const) {
+      for (const fd of this.files) {
+        if (fd.base + fd.n <= from || fd.base >= to) continue;
+        const last = Math.min(fd.n, to - fd.base);
+        for (let i = Math.max(0, from - fd.base); i < last; i++) {
+          if (!changed(fd, i)) continue;
+          if (tail.length + head.length === limit) {
+            next = fd.base + i;
+            break scan;
+          }
+          out.push(this.takeRow(fd, i));
+        }
+      }
+    }
+    this.cutFrom = next;
+    const fns = head.length === 0 ? tail : head.concat(tail);
     const spans: SpanDelta[] = [];
     for (const s of this.spans.values()) {
       const h = s.hist;

@@ -10,11 +10,14 @@ import { encodeDeltaColumns } from './delta-encoder';
 import type { RuntimeConfig } from './config';
 import { installExitHooks } from './exit';
 import { instrumentSource } from './instrument';
-import { Recorder } from './recorder';
+import { Recorder, type RowBudget } from './recorder';
 import { ResourceSampler } from './resources';
 import { createScope, type ScopeTest } from './scope';
 import { Transport } from './transport';
 import { Warnings } from './warnings';
+
+/** Functions a delta always carries when that many changed (see `budget` below). */
+const MIN_ROWS_PER_DELTA = 256;
 
 /** Marks code we already instrumented (the header every transformed file starts with). */
 export const INSTRUMENTED_MARKER = `var __pl$=(globalThis[Symbol.for("${RUNTIME_GLOBAL_KEY}")]`;
@@ -82,8 +85,13 @@ export function startRuntime(config: RuntimeConfig): Runtime {
   const sampler = isMainThread && config.resourceIntervalMs > 0 ? new ResourceSampler(config.resourceIntervalMs) : undefined;
   sampler?.start();
 
-  const cutMessages = (): string => {
-    const { defs, fns, spans, memos } = recorder.cut();
+  // A program with thousands of busy functions: each delta carries a share of them, so every
+  // function is sent about once per spreadMs (the editor refreshes lenses about once a second)
+  // instead of in every delta; what waits keeps adding up, nothing is lost. The last cut takes all.
+  const budget: RowBudget | undefined =
+    config.spreadMs > 0 ? { minRows: MIN_ROWS_PER_DELTA, spreadCuts: Math.max(1, Math.round(config.spreadMs / config.flushIntervalMs)) } : undefined;
+  const cutMessages = (final: boolean): string => {
+    const { defs, fns, spans, memos } = recorder.cut(final ? undefined : budget);
     let out = '';
     if (defs.length > 0) out += line({ type: 'functions', defs });
     if (fns.length > 0 || spans.length > 0 || memos.length > 0) {
@@ -99,7 +107,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
 
   const flush = (): void => {
     try {
-      const text = cutMessages();
+      const text = cutMessages(false);
       if (transport) {
         transport.send(text);
         transport.flush(false);
@@ -125,7 +133,7 @@ export function startRuntime(config: RuntimeConfig): Runtime {
     sampler?.stop();
     if (!transport) return;
     sampler?.sample();
-    let text = cutMessages();
+    let text = cutMessages(true);
     text += line(exitCode === undefined ? { type: 'bye', reason } : { type: 'bye', reason, exitCode });
     transport.send(text);
     transport.flush(true);

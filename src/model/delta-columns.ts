@@ -11,7 +11,7 @@
  * than the additions. The arrays are scratch space reused by the next decode (each as long as
  * the delta): a view is valid until `readDelta` is called with another message.
  */
-import type { DeltaColumns, DeltaMessage, FunctionDelta } from '../protocol/runtime';
+import { HIST_DIGITS, type DeltaColumns, type DeltaMessage, type FunctionDelta } from '../protocol/runtime';
 import { bucketIndex, isEven } from './histogram';
 
 export interface DeltaView {
@@ -159,8 +159,8 @@ function decode(msg: DeltaMessage): DeltaView | string {
     if (estSelfNs) estSelfNs[i] += selfNs && selfNs[i] === selfNs[i] ? selfNs[i] : 0;
     if (estInclusiveNs) estInclusiveNs[i] += inclusiveNs && inclusiveNs[i] === inclusiveNs[i] ? inclusiveNs[i] : 0;
   }
-  const sent = cols.hist === undefined ? [] : cols.hist;
-  if (!Array.isArray(sent)) return 'bad column hist';
+  const sent = cols.hist === undefined ? '' : cols.hist;
+  if (typeof sent !== 'string') return 'bad column hist';
   const histLen = view.histLen!;
   const timed = view.timed!;
   const histStart = (view.histStart = array('histStart', n));
@@ -172,9 +172,8 @@ function decode(msg: DeltaMessage): DeltaView | string {
     total += len;
     if (len === 0 && timed[i] === 1) implied++;
   }
-  if (total !== sent.length) return `hist holds ${sent.length} numbers, histLen says ${total}`;
   const hist = (view.hist = array('hist', total + 2 * implied));
-  let from = 0;
+  const digits = new DigitReader(sent);
   let to = 0;
   for (let i = 0; i < n; i++) {
     histStart[i] = to;
@@ -188,15 +187,46 @@ function decode(msg: DeltaMessage): DeltaView | string {
     }
     let bucket = 0;
     for (let k = 0; k < len; k += 2) {
-      const step: unknown = sent[from++];
-      const count: unknown = sent[from++];
-      if (typeof step !== 'number' || typeof count !== 'number') return 'bad column hist';
+      const step = digits.next();
+      const count = digits.next();
+      if (count < 0) return digits.at < sent.length ? 'bad column hist' : `hist ends before the ${total} numbers histLen says`;
       bucket = k === 0 ? step : bucket + step;
       hist[to++] = bucket;
       hist[to++] = count;
     }
   }
+  if (digits.at !== sent.length) return `hist holds more than the ${total} numbers histLen says`;
   return view as unknown as DeltaView;
+}
+
+/** Value of each HIST_DIGITS character by its code (-1: not a digit). */
+const DIGIT_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < HIST_DIGITS.length; i++) DIGIT_VALUE[HIST_DIGITS.charCodeAt(i)] = i;
+
+/** Reads the numbers of a `DeltaColumns.hist` text one after the other. */
+class DigitReader {
+  /** Where the next number starts. */
+  at = 0;
+  constructor(private readonly text: string) {}
+
+  /** The next number; -1 at the end of the text or at a character that is no digit. */
+  next(): number {
+    const text = this.text;
+    let value = 0;
+    let scale = 1;
+    for (let i = this.at; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      const digit = code < 128 ? DIGIT_VALUE[code] : -1;
+      if (digit < 0) break;
+      if (digit < 32) {
+        this.at = i + 1;
+        return value + digit * scale;
+      }
+      value += (digit - 32) * scale;
+      scale *= 32;
+    }
+    return -1;
+  }
 }
 
 /** undefined: absent (no column, or NaN for this function). */

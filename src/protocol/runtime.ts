@@ -7,8 +7,18 @@
  * Version 2: a delta's functions travel as columns (`DeltaColumns`), not one object each.
  * Version 3: columns where a few functions differ travel as those exceptions (`SparseColumn`), and
  * the histogram of a single timed call is implied by its duration.
+ * Version 4: the columns' histograms travel as text (`DeltaColumns.hist`, digits of HIST_DIGITS):
+ * a third fewer bytes than JSON numbers, and the collector parses one string instead of thousands
+ * of numbers.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+
+/**
+ * Digits of `DeltaColumns.hist`: each number (a non-negative integer) in base 32, least significant
+ * digit first; its last digit is one of the first 32 characters (its value), every other digit one
+ * of the last 32 (32 + its value). Base64url characters: nothing to escape in JSON.
+ */
+export const HIST_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Environment variables read by the runtime (set by the CLI or the extension). */
 export const ENV = {
@@ -184,7 +194,7 @@ export interface SparseColumn<T> {
  *   estInclusiveNs = (inclusiveNs ?? 0) + estInclusiveNs
  * `hist` holds the functions' sparse histograms one after the other, `histLen[i]` numbers each
  * ([bucket, count, ...]; within one function every bucket after the first is sent as the step
- * from the previous bucket). A function with `timed` 1 and `histLen` 0 has the histogram
+ * from the previous bucket), written with HIST_DIGITS (e.g. [100, 1, 190, 1] is "kDB-FB"). A function with `timed` 1 and `histLen` 0 has the histogram
  * [bucketIndex(totalNs), 1]: one call's histogram is its duration's bucket (the encoder sends it
  * explicitly in the rare case where rounding put the duration in another bucket).
  */
@@ -202,7 +212,7 @@ export interface DeltaColumns {
   estSelfNs?: OptionalDeltaColumn;
   estInclusiveNs?: OptionalDeltaColumn;
   histLen?: DeltaColumn;
-  hist?: number[];
+  hist?: string;
 }
 
 export interface DeltaMessage {

@@ -3,6 +3,26 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { functionDeltas, readDelta, readDeltaIds } from '../../src/model/delta-columns';
 import { bucketIndex } from '../../src/model/histogram';
+import { HIST_DIGITS } from '../../src/protocol/runtime';
+
+/** The numbers of a `hist` text, read the plain way (a check on the decoder's reader). */
+function numbersOf(text: string): number[] {
+  const out: number[] = [];
+  let value = 0;
+  let scale = 1;
+  for (const ch of text) {
+    const digit = HIST_DIGITS.indexOf(ch);
+    if (digit < 32) {
+      out.push(value + digit * scale);
+      value = 0;
+      scale = 1;
+    } else {
+      value += (digit - 32) * scale;
+      scale *= 32;
+    }
+  }
+  return out;
+}
 import { ReportBuilder } from '../../src/model/report';
 import type { DeltaMessage, FunctionDelta, RuntimeMessage } from '../../src/protocol/runtime';
 import { encodeDeltaColumns } from '../../src/runtime/node/delta-encoder';
@@ -49,7 +69,7 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     const msg = onTheWire(fns);
     assert.deepEqual(msg.cols, {
       id: [11, 1, 1], calls: 1, timed: 1, totalNs: [1010, 1011, 1012], selfNs: 0, inclusiveNs: 0,
-      estTotalNs: 0, estSelfNs: 0, estInclusiveNs: 0, histLen: 2, hist: [200, 1, 200, 1, 200, 1],
+      estTotalNs: 0, estSelfNs: 0, estInclusiveNs: 0, histLen: 2, hist: 'oGBoGBoGB', // [200, 1] three times
     });
     assert.deepEqual(functionDeltas(msg), fns);
   });
@@ -65,7 +85,7 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.deepEqual(msg.cols.calls, { v: 1, at: [5], x: [4] });
     assert.deepEqual(msg.cols.maxNs, { v: 0, at: [5], x: [2500] });
     assert.deepEqual(msg.cols.histLen, { v: 0, at: [5], x: [6] }, 'only the 4-call function sends its histogram');
-    assert.equal(msg.cols.hist?.length, 6);
+    assert.deepEqual(numbersOf(msg.cols.hist!), [bucketIndex(700), 1, bucketIndex(900) - bucketIndex(700), 2, bucketIndex(1500) - bucketIndex(900), 1]);
     assert.deepEqual(functionDeltas(msg), fns);
     // A single call whose rounded duration lies in another bucket than the one recorded is sent as it is.
     const odd: FunctionDelta = { id: 0, calls: 1, errors: 0, timed: 1, totalNs: 1024, minNs: 1024, maxNs: 1024, hist: [bucketIndex(1023), 1] };
@@ -108,8 +128,22 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     const msg = onTheWire(fns);
     assert.deepEqual(msg.cols.estTotalNs, [null, 0]);
     assert.equal(msg.cols.selfNs, undefined);
-    assert.deepEqual(msg.cols.hist, [100, 1, 190, 1, 74, 1]);
+    assert.equal(msg.cols.hist, 'kDB-FBqCB'); // [100, 1, 190, 1, 74, 1]
     assert.deepEqual(functionDeltas(msg), fns);
+  });
+
+  it('histogram numbers of any size travel as digits and come back exact', () => {
+    const big = 2 ** 53 - 1;
+    const fns: FunctionDelta[] = [
+      { id: 1, calls: big, errors: 0, timed: big, totalNs: 5e15, minNs: 1, maxNs: 4e15, hist: [0, 31, 31, 32, 1023, 1024, 1999, big] },
+      { id: 2, calls: 2, errors: 0, timed: 2, totalNs: 3000, minNs: 1000, maxNs: 2000, hist: [bucketIndex(1000), 1, bucketIndex(2000), 1] },
+    ];
+    const msg = onTheWire(fns);
+    assert.equal(typeof msg.cols.hist, 'string');
+    assert.match(msg.cols.hist!, /^[A-Za-z0-9_-]+$/, 'nothing to escape in JSON');
+    assert.deepEqual(numbersOf(msg.cols.hist!).slice(0, 8), [0, 31, 31, 32, 992, 1024, 976, big]);
+    assert.deepEqual(functionDeltas(msg), fns);
+    assert.throws(() => onTheWire([{ ...fns[1], hist: [5, -1] }]), /histogram number -1 is not a non-negative integer/);
   });
 
   it('an empty delta (spans or memos only) has no functions', () => {
@@ -126,7 +160,10 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
     assert.equal(bad({ id: 0 }), 'bad column id', 'ids start at 0: the first step is at least 1');
     assert.equal(bad({ id: 1, timed: [null] }), 'bad column timed', 'null only in optional columns');
     assert.equal(bad({ id: 1, selfNs: [null] }) !== null && typeof bad({ id: 1, selfNs: [null] }), 'object');
-    assert.equal(bad({ id: 1, histLen: 2 }), 'hist holds 0 numbers, histLen says 2');
+    assert.equal(bad({ id: 1, histLen: 2 }), 'hist ends before the 2 numbers histLen says');
+    assert.equal(bad({ id: 1, histLen: 2, hist: 'Bk' }), 'bad column hist', 'a number cut off after a digit that says more follow');
+    assert.equal(bad({ id: 1, histLen: 2, hist: 'B B' }), 'bad column hist', 'a character that is no digit');
+    assert.equal(bad({ id: 1, histLen: 2, hist: [1, 1] }), 'bad column hist', 'numbers as JSON (protocol 3)');
     assert.equal(bad({ id: 1 }, 1.5), 'bad function count 1.5');
     assert.equal(bad({ id: 1, calls: { v: 1, at: [2], x: [4] } }), 'bad column calls', 'a sparse column must point inside the delta');
     assert.equal(bad({ id: 1, calls: { v: 1, at: [0], x: [] } }), 'bad column calls', 'as many values as positions');

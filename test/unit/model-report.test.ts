@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FunctionDef, FunctionDelta, HelloMessage, ResourceSample } from '../../src/protocol/runtime';
 import { readDelta, type DeltaView } from '../../src/model/delta-columns';
-import { Histogram, bucketIndex, mergeSparse } from '../../src/model/histogram';
+import { BUCKET_COUNT, Histogram, bucketIndex, mergeSparse } from '../../src/model/histogram';
 import { RecordStore } from '../../src/model/record-store';
 import { TimingAgg, addRowsToRecords } from '../../src/model/timing-agg';
 import { ReportBuilder, type FunctionReport, type Report, type RunInput } from '../../src/model/report';
@@ -266,10 +266,13 @@ describe('model/report', () => {
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [delta(99, [1])] }));
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, [5]), hist: [5, 1, 1e9, 1] }] }));
     // Columns that do not fit together drop the whole delta.
-    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 3, hist: [5, 1, 7] } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 3, hist: 'FBH' } });
     b.accept(1, { type: 'delta', at: 1, n: 2, cols: { id: [1], calls: 1 } });
     b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: ['1'] as never } });
-    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 2, hist: [5, 1, 6, 1] } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 2, hist: 'FBGB' } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 4, hist: 'FBG' } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 2, hist: 'F!' } });
+    b.accept(1, { type: 'delta', at: 1, n: 1, cols: { id: 1, calls: 1, timed: 1, histLen: 2, hist: [5, 1] as never } }); // protocol 3
     b.accept(1, { type: 'delta', at: 1, n: -1 } as never);
     b.accept(1, { type: 'nonsense' } as never);
     const r = b.build(RUN);
@@ -280,7 +283,9 @@ describe('model/report', () => {
       'malformed delta (bad column histLen; protocol error in the runtime)',
       'malformed delta (bad column id; protocol error in the runtime)',
       'malformed delta (bad column calls; protocol error in the runtime)',
-      'malformed delta (hist holds 4 numbers, histLen says 2; protocol error in the runtime)',
+      'malformed delta (hist holds more than the 2 numbers histLen says; protocol error in the runtime)',
+      'malformed delta (hist ends before the 4 numbers histLen says; protocol error in the runtime)',
+      'malformed delta (bad column hist; protocol error in the runtime)',
       'malformed delta (bad function count -1; protocol error in the runtime)',
       'unknown runtime message type "nonsense"',
     ]);
@@ -372,7 +377,7 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
           // sampled: more calls than timed, with the runtime's weighted estimate
           row = { ...row, calls: row.calls * 8, estTotalNs: row.totalNs * 8, estSelfNs: extra.selfNs! * 8 };
         }
-        if (k === 7 && d === 150) row = { ...row, hist: [bucketIndex(durations[0]), -1] }; // malformed: refused whole
+        if (k === 7 && d === 150) row = { ...row, hist: [BUCKET_COUNT, 1] }; // malformed: refused whole
         fns.push(row);
         add(100, k, row);
         if (d >= 60 && k % 2 === 0 && r() < 0.5) {
@@ -396,7 +401,7 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
     assert.ok(b.rowStats.perRow >= FNS && b.rowStats.perRow < rowsSent / 2, JSON.stringify([b.rowStats, rowsSent]));
     const report = b.build(RUN);
     assert.equal(report.functions.length, FNS);
-    assert.ok(report.warnings.some((w) => /malformed delta for function f7: bad histogram count -1/.test(w.message)), JSON.stringify(report.warnings));
+    assert.ok(report.warnings.some((w) => /malformed delta for function f7: histogram bucket index out of range/.test(w.message)), JSON.stringify(report.warnings));
     for (const f of report.functions) {
       const agg = ref.get(Number(f.name.slice(1)))!;
       const h = agg.hist;
@@ -425,7 +430,7 @@ describe('model/report: rows straight into the records (the server\'s hot path)'
     assert.equal(aggs[2].recordFor(100), -1, 'a split aggregate has no record for the fast path');
     recordOf[2] = aggs[2].all.offset; // even if a caller still holds its offset, the record says it is split
     const before = aggs.map((agg) => [agg.calls, agg.version, agg.hist.toSparse()]);
-    const rows = [delta(0, [11_000, 12_000]), delta(1, [10_000_000]), delta(2, [10_000]), { ...delta(3, [10_000]), hist: [bucketIndex(10_000), 0.5] }, delta(4, [10_000]), { ...delta(0, []), id: 0.5 }];
+    const rows = [delta(0, [11_000, 12_000]), delta(1, [10_000_000]), delta(2, [10_000]), { ...delta(3, [10_000]), hist: [BUCKET_COUNT, 1] }, delta(4, [10_000]), { ...delta(0, []), id: 0.5 }];
     const v = readDelta(wireDelta({ type: 'delta', at: 1, fns: rows })) as DeltaView;
     const rest: number[] = [];
     addRowsToRecords(store.a, recordOf, v, rest);

@@ -6,7 +6,7 @@
  * Runs once per flush in the measured program; the decoder is src/model/delta-columns.ts.
  */
 import { bucketIndex } from '../../model/histogram';
-import type { DeltaColumns, FunctionDelta, SparseColumn } from '../../protocol/runtime';
+import { HIST_DIGITS, type DeltaColumns, type FunctionDelta, type SparseColumn } from '../../protocol/runtime';
 
 type Optional = 'selfNs' | 'inclusiveNs' | 'estTotalNs' | 'estSelfNs' | 'estInclusiveNs';
 
@@ -24,7 +24,8 @@ export function encodeDeltaColumns(fns: readonly FunctionDelta[]): DeltaColumns 
     selfNs: optional(), inclusiveNs: optional(), estTotalNs: optional(), estSelfNs: optional(), estInclusiveNs: optional(),
   };
   const histLen = new Array<number>(n);
-  const hist: number[] = [];
+  const hist = histText;
+  hist.reset();
   let prevId = -1;
   for (let i = 0; i < n; i++) {
     const f = fns[i];
@@ -47,10 +48,14 @@ export function encodeDeltaColumns(fns: readonly FunctionDelta[]): DeltaColumns 
     } else if (f.timed === 1 && h.length === 0) {
       // Never sent by the recorder (a timed call is in its histogram); [0, 0] adds nothing, where an empty one would read as implied.
       histLen[i] = 2;
-      hist.push(0, 0);
+      hist.push(0);
+      hist.push(0);
     } else {
       histLen[i] = h.length;
-      for (let k = 0; k < h.length; k += 2) hist.push(k === 0 ? h[0] : h[k] - h[k - 2], h[k + 1]);
+      for (let k = 0; k < h.length; k += 2) {
+        hist.push(k === 0 ? h[0] : h[k] - h[k - 2]);
+        hist.push(h[k + 1]);
+      }
     }
   }
   const cols: DeltaColumns = { id: collapse(id) };
@@ -69,9 +74,42 @@ export function encodeDeltaColumns(fns: readonly FunctionDelta[]): DeltaColumns 
     if (values.some((v) => v !== null)) cols[key] = collapse(values);
   }
   set('histLen', histLen);
-  if (hist.length > 0) cols.hist = hist;
+  if (hist.length > 0) cols.hist = hist.text();
   return cols;
 }
+
+/** Numbers written as HIST_DIGITS text (see DeltaColumns), into bytes reused from cut to cut. */
+class DigitWriter {
+  private bytes = new Uint8Array(4096);
+  length = 0;
+  private readonly codes = Uint8Array.from(HIST_DIGITS, (c) => c.charCodeAt(0));
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** A non-negative integer (histogram buckets, steps and counts). */
+  push(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`histogram number ${value} is not a non-negative integer`);
+    if (this.length + 11 > this.bytes.length) {
+      const grown = new Uint8Array(2 * this.bytes.length);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    let v = value;
+    while (v >= 32) {
+      const digit = v % 32;
+      this.bytes[this.length++] = this.codes[32 + digit];
+      v = (v - digit) / 32;
+    }
+    this.bytes[this.length++] = this.codes[v];
+  }
+
+  text(): string {
+    return Buffer.from(this.bytes.buffer, 0, this.length).toString('latin1');
+  }
+}
+const histText = new DigitWriter();
 
 /**
  * The value itself when every entry is that number; a SparseColumn when at most an eighth of the

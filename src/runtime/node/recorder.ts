@@ -204,8 +204,6 @@ export class Recorder {
   private files: FileData[] = [];
   private defs: FunctionDef[] = [];
   private newDefsFrom = 0;
-  /** Where the next cut starts looking for changed functions (a global function id). */
-  private cutFrom = 0;
   private rng = 0x2545f491;
   /** Self-time accumulator (see the header); a typed array so that stores never box. */
   private readonly acc = new Float64Array(1);
@@ -223,6 +221,12 @@ export class Recorder {
   private pausedAt = -Infinity;
   private spans = new Map<string, SpanStats>();
   private memos: MemoStats[] = [];
+  /**
+   * Where the next cut starts looking for changed functions (a global function id). Last, so the
+   * fields the timed-call path reads keep their places in the object (acorn storm, 12-07: with it
+   * among them the overhead median was 1.69x over 8 runs; after them 1.29-1.61x over 3).
+   */
+  private cutFrom = 0;
 
   constructor(opts: RecorderOptions) {
     this.mode = opts.mode;

@@ -15,8 +15,10 @@
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
 // like an editor: one of the files is open, and every workspace/codeLens/refresh is answered with
 // a textDocument/codeLens request. The runtime ships a delta every 100 ms (10 deltas/s).
-// Scenarios: how many distinct functions each delta carries: 250 (5% of the program active in a
-// 100 ms window), 1,000 (20%), 5,000 (every function called in every window: the worst case).
+// Scenarios: how many distinct functions the program calls per 100 ms: 250 (5% of the program
+// active in a window), 1,000 (20%), 5,000 (every function called in every window: the worst
+// case). With more than 256 changed, the runtime spreads them over a second of deltas
+// (PERF_LENS_SPREAD_MS), so a delta carries fewer rows than that (`rowsPerDelta`: ~500 at 5,000).
 // Each scenario's server serves two sessions in turn, both measured: the first (JIT warm-up
 // included) and a later one (the server lives as long as the editor window).
 // Measured: server CPU (process.cpuUsage via perfLens/debugStats, cross-checked with

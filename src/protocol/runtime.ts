@@ -194,9 +194,10 @@ export interface SparseColumn<T> {
  *   estInclusiveNs = (inclusiveNs ?? 0) + estInclusiveNs
  * `hist` holds the functions' sparse histograms one after the other, `histLen[i]` numbers each
  * ([bucket, count, ...]; within one function every bucket after the first is sent as the step
- * from the previous bucket), written with HIST_DIGITS (e.g. [100, 1, 190, 1] is "kDB-FB"). A function with `timed` 1 and `histLen` 0 has the histogram
- * [bucketIndex(totalNs), 1]: one call's histogram is its duration's bucket (the encoder sends it
- * explicitly in the rare case where rounding put the duration in another bucket).
+ * from the previous bucket), written with HIST_DIGITS (e.g. [100, 1, 190, 1] is "kDB-FB"). A
+ * function with `timed` 1 and `histLen` 0 has the histogram [bucketIndex(totalNs), 1]: one
+ * call's histogram is its duration's bucket (the encoder sends it explicitly in the rare case
+ * where rounding put the duration in another bucket).
  */
 export interface DeltaColumns {
   id: DeltaColumn;

@@ -475,6 +475,15 @@ export class Recorder {
     return m;
   }
 
+  /**
+   * max(minRows, changed / spreadCuts). A program with at most minRows * spreadCuts functions gets
+   * minRows whatever changed, so only larger ones pay the extra pass that counts the changes.
+   */
+  private rowLimit(budget: RowBudget): number {
+    if (this.n <= budget.minRows * budget.spreadCuts) return budget.minRows;
+    return Math.max(budget.minRows, Math.ceil(this.changedCount() / budget.spreadCuts));
+  }
+
   /** Functions with news for the next cut. */
   private changedCount(): number {
     let count = 0;
@@ -527,7 +536,7 @@ export class Recorder {
   cut(budget?: RowBudget): Cut {
     const defs = this.defs.slice(this.newDefsFrom);
     this.newDefsFrom = this.defs.length;
-    const limit = budget ? Math.max(budget.minRows, Math.ceil(this.changedCount() / budget.spreadCuts)) : Infinity;
+    const limit = budget ? this.rowLimit(budget) : Infinity;
     // From the cursor to the last function (`tail`), then from the first one up to the cursor (`head`).
     const start = this.cutFrom < this.n ? this.cutFrom : 0;
     const tail: FunctionDelta[] = [];

@@ -58,7 +58,7 @@ export interface TimingStats {
    * (each delta scaled by calls/timed, or the runtime's weighted estimate when it sends one).
    */
   totalMs: number;
-  /** Mean over timed calls; null when nothing was timed. */
+  /** Mean time per call, totalMs / calls (so an estimate when sampled); null when nothing was timed. */
   meanMs: number | null;
   p50Ms: number | null;
   p95Ms: number | null;

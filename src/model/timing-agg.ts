@@ -219,9 +219,15 @@ export class Totals {
     return t;
   }
 
-  /** Mean over timed calls (ns), undefined when nothing was timed. */
+  /**
+   * Mean time per call (ns): the estimated total over the calls, so that mean x calls = total;
+   * undefined when nothing was timed. Equal to the mean of the timed calls when every call was
+   * timed. When sampled, the plain mean of the timed calls would be off: it overweights the first,
+   * fully timed (often slowest) calls, and counts a sampled outlier at full weight where the
+   * estimate counts its excess once (recorder.ts OUTLIER_FACTOR).
+   */
   meanNs(): number | undefined {
-    return ratio(this.totalNs, this.timed);
+    return this.timed > 0 ? this.estimatedTotalNs() / this.calls : undefined;
   }
 
   /** Estimated total over all calls (exact when every call was timed). */

@@ -58,7 +58,9 @@ describe('protocol: delta columns (runtime encoder, collector decoder)', () => {
       if (c.memos.length > 0) msg.memos = c.memos;
       return msg;
     });
-    assert.equal(`${JSON.stringify(report, null, 1)}\n`, fs.readFileSync(GOLDEN, 'utf8'));
+    const text = `${JSON.stringify(report, null, 1)}\n`;
+    if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(GOLDEN, text); // after a deliberate change of the report; review the diff
+    assert.equal(text, fs.readFileSync(GOLDEN, 'utf8'));
   });
 
   it('common values collapse: one call, fully timed, no callee, no recursion leaves a few numbers per function', () => {

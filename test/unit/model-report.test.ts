@@ -186,7 +186,7 @@ describe('model/report', () => {
     assert.deepEqual(after, b.build(RUN).functions);
   });
 
-  it('sampled and count-only functions: calls exact, means over timed calls, totals extrapolated', () => {
+  it('sampled and count-only functions: calls exact, totals extrapolated, mean = total / calls', () => {
     const b = builderWith([{ id: 0, name: 's', file: '/a.js', line: 1, column: 1, kind: 'sync' }, { id: 1, name: 'c', file: '/a.js', line: 2, column: 1, kind: 'sync' }]);
     b.accept(1, wireDelta({ type: 'delta', at: 1, fns: [{ ...delta(0, [100, 300]), calls: 128, selfNs: 200 }, { id: 1, calls: 42, errors: 0, timed: 0, totalNs: 0, minNs: 0, maxNs: 0, hist: [] }] }));
     const r = b.build(RUN);
@@ -221,11 +221,13 @@ describe('model/report', () => {
     const hot = r.functions.find((f) => f.name === 'hot')!;
     assert.equal(hot.calls, 1510);
     assert.equal(hot.timedCalls, 20);
-    assert.equal(hot.meanMs, nsToMs(11_000 / 20));
     assert.equal(hot.totalMs, nsToMs(10_000 + 100 * 1000 + 500 * (11_000 / 20)));
+    // Per call, not over the timed calls (550 ns: the 10 cold ones would count as half of them).
+    assert.equal(hot.meanMs, nsToMs((10_000 + 100 * 1000 + 500 * (11_000 / 20)) / 1510));
     assert.equal(hot.selfMs, nsToMs(5000 + 50 * 1000 + 500 * (5500 / 20)));
     const w = r.functions.find((f) => f.name === 'w')!;
     assert.equal(w.totalMs, nsToMs(40_000));
+    assert.equal(w.meanMs, nsToMs(40_000 / 300));
     assert.equal(w.selfMs, nsToMs(30_000));
     assert.equal(w.processes[0].totalMs, nsToMs(40_000));
   });

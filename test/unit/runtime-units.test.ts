@@ -4,7 +4,7 @@ import { buildNodeOptions, injectEnv, quoteNodeOption, runtimeEnv } from '../../
 import { readConfig } from '../../src/runtime/node/config';
 import { createScope } from '../../src/runtime/node/scope';
 import { unsupportedNodeMessage } from '../../src/runtime/node/version';
-import { ADAPT_FIRST, MAX_SAMPLE_EVERY, Recorder, adaptiveEvery } from '../../src/runtime/node/recorder';
+import { ADAPT_FIRST, MAX_SAMPLE_EVERY, OUTLIER_FACTOR, Recorder, adaptiveEvery, weighted } from '../../src/runtime/node/recorder';
 import { bucketIndex } from '../../src/model/histogram';
 import { FIXTURES } from './runtime-harness';
 
@@ -142,6 +142,28 @@ describe('runtime: recorder (with a fake clock)', () => {
     // 256 timed, then 1 in ceil(500 / 0.75) = 667 of the remaining 19744 (randomised gaps, mean 667): ~30.
     assert.equal(adaptiveEvery(50), 667);
     assert.ok(d.timed > ADAPT_FIRST + 15 && d.timed < ADAPT_FIRST + 50, `timed ${d.timed}`);
+  });
+  it('a sampled outlier counts its excess over OUTLIER_FACTOR x the mean once, not once per call it stands for', () => {
+    assert.equal(weighted(900, 10, 100, 1000), 9000, 'below the bound: weighted');
+    assert.equal(weighted(5000, 10, 100, 1000), OUTLIER_FACTOR * 100 * 10 + (5000 - OUTLIER_FACTOR * 100));
+    assert.equal(weighted(5000, 1, 100, 1000), 5000, 'a fully timed call is exact');
+    assert.equal(weighted(5000, 10, 100, 5), 50_000, 'no bound before the mean has enough calls');
+    assert.equal(weighted(-50, 10, 0, 1000), -500, 'a negative self time (no mean yet) is left alone');
+    // 100,000 calls of 1 µs sampled 1 in 10, one timed call of them held up 20 ms (a GC pause).
+    let now = 0;
+    const r = new Recorder({ mode: 'sampled', sampleEvery: 10, now: () => now });
+    const f = r.file(['/a.js'], [['f', 0, 1, 1, 0]]);
+    let timed = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const t = f.s(0);
+      now += t >= 0 && ++timed === 500 ? 20 : 0.001; // ms
+      f.r(0, t, 1);
+    }
+    const [d] = r.cut().fns;
+    const plain = d.totalNs * (d.calls / d.timed); // the estimate if the 20 ms counted ~10 times
+    assert.ok(plain > 250e6, `the outlier dominates the plain extrapolation: ${plain}`);
+    const expected = 100_000 * 1000 + 20e6; // every call's 1 µs plus the pause, once
+    assert.ok(Math.abs(d.estTotalNs! - expected) < 0.1 * expected, `estimate ${d.estTotalNs} ~ ${expected}`);
   });
   it('count mode times nothing and sampled mode about 1 in N', () => {
     const c = new Recorder({ mode: 'count', sampleEvery: 64 });

@@ -52,6 +52,19 @@ export const ADAPT_AFTER = 1000;
  */
 export const COST_NS = 500;
 export const TARGET_OVERHEAD = 0.015;
+/**
+ * Outliers in sampled calls. A sampled call stands for `every` calls, but a duration far above
+ * the function's mean is mostly a one-off event that landed in it (a GC pause, the OS descheduling
+ * the process, a compile): counted `every` times, one such call moved a sampled function's
+ * estimated total several-fold from run to run (isPrime in examples/primes: 55 to 245 ms over 8
+ * runs, once 114% of the run). So the part of a sampled call's duration above OUTLIER_FACTOR x
+ * the function's mean so far is counted once, as it was seen (one-sided winsorisation, the usual
+ * survey-sampling cure for outliers). Trade-off: a genuinely bimodal function whose rare slow calls
+ * exceed that bound is estimated low in sampled mode (exact when fully timed).
+ */
+export const OUTLIER_FACTOR = 32;
+/** Timed calls before a function's mean is trusted as the outlier bound's base. */
+const OUTLIER_MIN_TIMED = 32;
 /** Tiny hot functions: 1 in 4096 still gives thousands of timed calls in a storm of millions. */
 export const MAX_SAMPLE_EVERY = 4096;
 /** Histogram slots allocated at a function's first timed call (covers up to ~1 ms); grown on demand. */
@@ -108,7 +121,7 @@ class FileData {
   readonly self: Float64Array;
   readonly min: Float64Array;
   readonly max: Float64Array;
-  /** Timed durations weighted by the sampling period they stand for: unbiased totals of ALL calls. */
+  /** Timed durations weighted by the sampling period they stand for: estimated totals of ALL calls (outliers counted once, see OUTLIER_FACTOR). */
   readonly estTotal: Float64Array;
   readonly estSelf: Float64Array;
   readonly hists: (Uint32Array | undefined)[];
@@ -380,7 +393,7 @@ export class Recorder {
       // Sampled: its untimed callers are unknown, so the share not nested in another call of the
       // same function is taken from the fully timed calls (none yet: whether this one is outermost).
       const ft = fd.fullTotal[i];
-      fd.estIncl[i] += ns * every * (ft > 0 ? fd.fullIncl[i] / ft : outermost ? 1 : 0);
+      fd.estIncl[i] += weighted(ns, every, fd.meanTotal[i], fd.cumTimed[i]) * (ft > 0 ? fd.fullIncl[i] / ft : outermost ? 1 : 0);
     }
     // Not clamped per call: with sampled-out children estimated by their mean, one call's self
     // time can come out negative; clamping each would bias the sum upwards. Sums are clamped at cut.
@@ -410,8 +423,9 @@ export class Recorder {
     fd.total[i] += ns;
     fd.self[i] += self;
     const weight = fd.every[i] > 1 ? fd.every[i] : 1; // this call stands for `every` calls on average
-    fd.estTotal[i] += ns * weight;
-    fd.estSelf[i] += self * weight;
+    const timedBefore = fd.cumTimed[i];
+    fd.estTotal[i] += weighted(ns, weight, fd.meanTotal[i], timedBefore);
+    fd.estSelf[i] += weighted(self, weight, fd.meanSelf[i], timedBefore);
     if (ns < fd.min[i]) fd.min[i] = ns;
     if (ns > fd.max[i]) fd.max[i] = ns;
     const b = bucketIndex(ns);
@@ -590,6 +604,17 @@ function growHist(fd: FileData, i: number, b: number): Uint32Array {
   if (old) h.set(old);
   fd.hists[i] = h;
   return h;
+}
+
+/**
+ * What one timed call adds to an estimated sum when it stands for `weight` calls: `ns * weight`,
+ * except that the part above OUTLIER_FACTOR x `meanNs` (the function's mean over its
+ * `timedBefore` earlier timed calls) is added once (see OUTLIER_FACTOR).
+ */
+export function weighted(ns: number, weight: number, meanNs: number, timedBefore: number): number {
+  const bound = OUTLIER_FACTOR * meanNs;
+  if (weight <= 1 || ns <= bound || !(bound > 0) || timedBefore < OUTLIER_MIN_TIMED) return ns * weight;
+  return bound * weight + (ns - bound);
 }
 
 /** Adaptive sampling period for a function whose calls take `meanNs` (see the header). */

@@ -10,6 +10,8 @@
 //     [--first-only]  (only a fresh server's first session, not also a later one)
 //     [--warmup S]  (seconds of each session before measuring; default 3: only those numbers are kept)
 //     [--mode adaptive|full|sampled|count]  (the session's mode; default adaptive, as a debug session)
+//     [--on-measure '<command>']  (run when each measured window starts, {pid} and {seconds}
+//       replaced: e.g. 'perf record -g -o /tmp/w.data -p {pid} -- sleep {seconds}')
 //
 // A synthetic program with 5,000 instrumented functions (50 files x 100) runs under the runtime
 // against a real server (`node dist/server.js --stdio`) driven by a plain LSP client that behaves
@@ -203,6 +205,8 @@ async function measuredSession(server, name, perDelta) {
   const exited = new Promise((r) => child.once('exit', r));
   await sleep(WARMUP_S * 1000);
   const a = await sample(server);
+  const onMeasure = arg('--on-measure', null);
+  const profiler = onMeasure && spawn('sh', ['-c', onMeasure.replaceAll('{pid}', String(server.proc.pid)).replaceAll('{seconds}', String(seconds))], { stdio: ['ignore', 'ignore', 'inherit'] });
   const refreshes0 = server.refreshes;
   // CPU per 5 s window too: how it moves as the JIT settles.
   const timeline = [];
@@ -214,6 +218,7 @@ async function measuredSession(server, name, perDelta) {
     last = now;
   }
   const b = last;
+  if (profiler) await new Promise((r) => (profiler.exitCode === null ? profiler.once('exit', r) : r()));
   const refreshes = server.refreshes - refreshes0;
   await exited;
   const deltas = b.stats.deltasReceived - a.stats.deltasReceived;
@@ -283,7 +288,7 @@ async function main() {
     laterCpuPercentAllRounds: rs.map((x) => x.later?.cpuPercent ?? null),
   }));
   console.log(JSON.stringify(results, null, 2));
-  if (only || perDelta || WARMUP_S !== DEFAULT_WARMUP_S || arg('--cpu-prof-dir', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
+  if (only || perDelta || WARMUP_S !== DEFAULT_WARMUP_S || arg('--cpu-prof-dir', null) || arg('--on-measure', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

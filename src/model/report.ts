@@ -293,8 +293,10 @@ interface Connection {
 interface FunctionEntry {
   def: FunctionDef;
   agg: TimingAgg;
-  /** The last report made, at which version of the aggregate (functionReportsIn). */
-  report: { version: number; value: FunctionReport } | undefined;
+  /** The last report functionReportsIn made (null: none yet, or the function was never called). */
+  report: FunctionReport | null;
+  /** The aggregate's version `report` was made at (-1: none made yet). */
+  reportVersion: number;
 }
 
 /** Running sums of one memoized function (size and hit rate are derived when the report is built). */
@@ -438,11 +440,11 @@ export class ReportBuilder {
     const functions: FunctionReport[] = [];
     for (const e of this.functionsByFile.get(file) ?? []) {
       const version = e.agg.version;
-      if (e.report?.version !== version) {
-        const value = reportOf(e);
-        e.report = value ? { version, value } : undefined;
+      if (e.reportVersion !== version) {
+        e.report = reportOf(e);
+        e.reportVersion = version;
       }
-      if (e.report) functions.push(e.report.value);
+      if (e.report) functions.push(e.report);
     }
     return functions.sort(byTotalThenCalls);
   }
@@ -504,7 +506,7 @@ export class ReportBuilder {
           const key = `${def.file}\0${def.line}\0${def.column}\0${def.name}`;
           entry = this.functions.get(key);
           if (!entry) {
-            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store), report: undefined }));
+            this.functions.set(key, (entry = { def, agg: new TimingAgg(this.store), report: null, reportVersion: -1 }));
             let inFile = this.functionsByFile.get(def.file);
             if (!inFile) this.functionsByFile.set(def.file, (inFile = []));
             inFile.push(entry);

@@ -87,8 +87,9 @@ const MAX_SCAN = 1 << 20;
 
 /**
  * End offset (exclusive) of the function that starts at `start`: the `}` closing the first `{`
- * outside parentheses (parameter defaults may hold braces), skipping strings, template literals
- * and comments. An arrow function with an expression body ends at the end of its line.
+ * outside parentheses (parameter defaults may hold braces), skipping strings, template literals,
+ * regular expressions and comments. An arrow function with an expression body ends at the end of
+ * its line.
  * Works for JavaScript and TypeScript text; a heuristic, not a parser.
  */
 export function functionEnd(text: string, start: number): number {
@@ -110,6 +111,8 @@ export function functionEnd(text: string, start: number): number {
       i = e < 0 ? limit : e + 1;
     } else if (c === '"' || c === "'" || c === '`') {
       i = skipString(text, i, limit);
+    } else if (c === '/' && regexMayStart(text, start, i)) {
+      i = skipRegex(text, i, limit);
     } else if (c === '(' || c === '[') {
       parens++;
     } else if (c === ')' || c === ']') {
@@ -134,6 +137,41 @@ export function functionEnd(text: string, start: number): number {
     }
   }
   return lineEnd(start);
+}
+
+/** Keywords after which a `/` starts a regular expression, not a division. */
+const BEFORE_REGEX = /(?:^|[^\w$])(?:return|typeof|instanceof|in|of|new|delete|void|throw|case|do|else|yield|await)$/;
+
+/**
+ * Whether the `/` at `i` (not a comment) starts a regular expression literal: it does after an
+ * operator, an opening bracket, a comma, a colon, a semicolon, a brace or one of BEFORE_REGEX, and
+ * is a division after a name, a number or a closing parenthesis or bracket. The usual guess of
+ * tolerant scanners; a regex holding a brace or a quote no longer throws the count off.
+ */
+function regexMayStart(text: string, start: number, i: number): boolean {
+  let j = i - 1;
+  while (j >= start && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j--;
+  if (j < start) return true;
+  const p = text[j];
+  if ('(,=:[!&|?{};+-*%<>~^'.includes(p)) return true;
+  return /[\w$]/.test(p) && BEFORE_REGEX.test(text.slice(Math.max(start, j - 11), j + 1));
+}
+
+/**
+ * Index of the `/` closing the regular expression that starts at i (classes `[...]` and escapes
+ * followed); i itself when the line ends first (it was a division after all).
+ */
+function skipRegex(text: string, i: number, limit: number): number {
+  let inClass = false;
+  for (let j = i + 1; j < limit; j++) {
+    const c = text[j];
+    if (c === '\\') j++;
+    else if (c === '\n') return i;
+    else if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    else if (c === '/' && !inClass) return j;
+  }
+  return i;
 }
 
 /** After a `{...}` outside parentheses: does the same line go on like a type (`{`, `>`, `|`, `&`, `[`, `=>`)? */

@@ -135,6 +135,11 @@ describe('server: anchors', () => {
     assert.equal(ts.slice(0, functionEnd(ts, 0)), ts.slice(0, ts.indexOf('\nlater')));
     const arrow = 'const g = (): { y: 1 } => {\n  return { y: 1 };\n}, h = 2;';
     assert.equal(arrow.slice(10, functionEnd(arrow, 10)), '(): { y: 1 } => {\n  return { y: 1 };\n}');
+    // Regular expressions holding braces or quotes, and divisions, inside a body.
+    const re = "function r(s) {\n  const a = s.replace(/[{'\"]/g, '');\n  if (/}/.test(a)) return a.split(/\\//);\n  return (a.length / 2) / [1][0] + x / y;\n}\nlater();";
+    assert.equal(re.slice(0, functionEnd(re, 0)), re.slice(0, re.indexOf('\nlater')));
+    const kw = 'function k(s) {\n  return /{/.test(s) ? typeof s : void /"/;\n}\nlater();';
+    assert.equal(kw.slice(0, functionEnd(kw, 0)), kw.slice(0, kw.indexOf('\nlater')));
     const js = 'xs.map(function (x) { return x; }, self);';
     assert.equal(js.slice(7, functionEnd(js, 7)), 'function (x) { return x; }');
     assert.equal(identOf('get A.size'), 'size');

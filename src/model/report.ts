@@ -100,6 +100,12 @@ export interface FunctionReport extends TimingStats {
   inclusiveMs?: number;
   /** Per-process split, highest total first. */
   processes: ProcessShare[];
+  /**
+   * Identity of the function's source text as it was measured (a hash of its start through the end
+   * of its body; src/server/anchors.ts). The insight server writes it into the runs it saves, so a
+   * run opened after the file changed still marks the function as changed since measured.
+   */
+  sourceHash?: string;
 }
 
 export interface SpanReport extends TimingStats {

@@ -228,32 +228,91 @@ export function createAnchor(
   column: number,
   measuredText: string,
   currentText: string = measuredText,
+  recordedHash?: string,
 ): Anchor | null {
   const starts = lineStarts(measuredText);
   if (line < 1 || line > starts.length) return null;
-  const start = offsetAt(starts, measuredText, { line: line - 1, character: column - 1 });
+  const ident = identOf(name);
+  let start = offsetAt(starts, measuredText, { line: line - 1, character: column - 1 });
+  // A saved run knows the text it measured (`recordedHash`). If `measuredText` (the file as it is
+  // now) differs there, the function moved (the same text elsewhere) or changed since (stale).
+  let changedSince = false;
+  if (recordedHash !== undefined && hashAt(measuredText, start) !== recordedHash) {
+    const moved = ident ? findByRecordedHash(measuredText, ident, recordedHash, start) : -1;
+    if (moved >= 0) start = moved;
+    else {
+      changedSince = true;
+      start = declarationNear(measuredText, ident, start);
+      if (start < 0) return null;
+    }
+  }
   const end = functionEnd(measuredText, start);
   const body = measuredText.slice(start, end);
-  const ident = identOf(name);
   const firstLine = body.split('\n', 1)[0];
   const identOffset = ident ? firstLine.indexOf(ident) : -1;
   const header = identOffset >= 0 && ident ? body.slice(0, identOffset + ident.length) : firstLine;
+  const startPos = positionAt(starts, start);
   const endPos = positionAt(starts, end);
   const anchor: Anchor = {
     key,
     ident,
-    hash: textHash(body),
+    // Changed since the run: it stays stale until text with the measured hash is back (an undo).
+    hash: changedSince ? recordedHash! : textHash(body),
     header,
     identOffset,
-    line: line - 1,
-    character: column - 1,
+    line: startPos.line,
+    character: startPos.character,
     endLine: endPos.line,
     stale: false,
     lost: false,
-    touched: currentText !== measuredText,
+    touched: changedSince || currentText !== measuredText,
   };
   if (anchor.touched) verifyAnchors(currentText, [anchor]);
   return anchor;
+}
+
+/** Most occurrences of a name tried when looking for a saved run's function by its hash. */
+const MAX_CANDIDATES = 200;
+
+/**
+ * Start of the function whose text has `hash` (a saved run's), nearest to `near`, or -1: it starts
+ * on a line that names it, at or before the name (what the run recorded is not known, so every
+ * non-blank offset up to the name is tried).
+ */
+function findByRecordedHash(text: string, ident: string, hash: string, near: number): number {
+  const found: number[] = [];
+  for (const i of occurrences(text, ident).slice(0, MAX_CANDIDATES)) {
+    for (let s = text.lastIndexOf('\n', i - 1) + 1; s <= i; s++) {
+      if (text[s] !== ' ' && text[s] !== '\t' && hashAt(text, s) === hash) found.push(s);
+    }
+  }
+  return nearest(found, near);
+}
+
+/**
+ * Where to show a function of a saved run that changed since: its recorded start if that line still
+ * names it, else the first non-blank character of the line naming it nearest to there; -1 when no
+ * line names it (lost). Anonymous functions stay at their recorded start.
+ */
+function declarationNear(text: string, ident: string | null, start: number): number {
+  if (!ident) return start;
+  const lineEnd = text.indexOf('\n', start);
+  const named = text.indexOf(ident, start);
+  if (named >= 0 && (lineEnd < 0 || named < lineEnd)) return start;
+  const i = nearest(occurrences(text, ident), start);
+  if (i < 0) return -1;
+  let s = text.lastIndexOf('\n', i - 1) + 1;
+  while (text[s] === ' ' || text[s] === '\t') s++;
+  return s;
+}
+
+/**
+ * The `sourceHash` of the function starting at 1-based `line`:`column` of `text` (what an anchor
+ * created from that text would hold), or undefined when the position is not in the text.
+ */
+export function sourceHashAt(text: string, line: number, column: number, starts = lineStarts(text)): string | undefined {
+  if (line < 1 || line > starts.length) return undefined;
+  return hashAt(text, offsetAt(starts, text, { line: line - 1, character: column - 1 }));
 }
 
 function lineCount(s: string): number {

@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import { fileURLToPath } from 'url';
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { applyEdit, createAnchor, functionKey, verifyAnchors, type Anchor } from './anchors';
+import type { Report } from '../model/report';
+import { applyEdit, createAnchor, functionKey, lineStarts, sourceHashAt, verifyAnchors, type Anchor } from './anchors';
 
 export interface OpenDocument {
   readonly uri: string;
@@ -84,8 +85,12 @@ export class Documents {
     if (d.file && this.byFile.get(d.file) === d) this.byFile.delete(d.file);
   }
 
-  /** The anchor of a measured function in an open document, created at first match. */
-  anchorFor(d: OpenDocument, f: { file: string; line: number; column: number; name: string }): Anchor | null {
+  /**
+   * The anchor of a measured function in an open document, created at first match. A function of
+   * a saved run carries the hash of the text it was measured in (`sourceHash`): the file on disk
+   * may have changed since.
+   */
+  anchorFor(d: OpenDocument, f: { file: string; line: number; column: number; name: string; sourceHash?: string }): Anchor | null {
     const key = functionKey(f);
     const existing = d.anchors.get(key);
     if (existing) return existing;
@@ -96,9 +101,28 @@ export class Documents {
         d.measured = d.doc.getText(); // deleted or unreadable: the open text is the best guess
       }
     }
-    const anchor = createAnchor(key, f.name, f.line, f.column, d.measured, d.doc.getText());
+    const anchor = createAnchor(key, f.name, f.line, f.column, d.measured, d.doc.getText(), f.sourceHash);
     if (anchor) d.anchors.set(key, anchor);
     return anchor;
+  }
+
+  /**
+   * The report with each function's `sourceHash` taken from the text it was measured in: the open
+   * document's measured text, else the file on disk now. Functions whose file cannot be read are
+   * left without one (they then compare with the file as it is when the run is opened).
+   */
+  withSourceHashes(report: Report): Report {
+    const texts = new Map<string, { text: string; starts: number[] } | null>();
+    const functions = report.functions.map((f) => {
+      let t = texts.get(f.file);
+      if (t === undefined) {
+        const text = this.byFile.get(f.file)?.measured ?? readOrUndefined(f.file);
+        texts.set(f.file, (t = text === undefined ? null : { text, starts: lineStarts(text) }));
+      }
+      const sourceHash = t ? sourceHashAt(t.text, f.line, f.column, t.starts) : undefined;
+      return sourceHash === undefined ? f : { ...f, sourceHash };
+    });
+    return { ...report, functions };
   }
 
   /** Forgets anchors (e.g. after a new run: positions and texts were measured again). */
@@ -111,5 +135,13 @@ export class Documents {
 
   get all(): IterableIterator<OpenDocument> {
     return this.docs.values();
+  }
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -274,7 +274,7 @@ export class InsightServer {
   private saveRun(report: Report): string | null {
     if (!this.history) return null;
     try {
-      const { file } = this.history.save(report);
+      const { file } = this.history.save(this.docs.withSourceHashes(report));
       this.history.prune(this.settings.runs.maxHistory);
       return file;
     } catch (err) {

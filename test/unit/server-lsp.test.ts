@@ -187,6 +187,22 @@ describe('insight server over LSP (real server process, real program)', function
     const list = await client.request<P.ListSessionsResult>('perfLens/listSessions');
     assert.equal(list.selected, `run:${path.basename(ended.runFile, '.json')}`);
     assert.equal(list.automatic, true);
+
+    // The run recorded the text it measured, so a run whose file changed since says so. (The
+    // example must stay as it is: the run's record of isPrime is changed instead.)
+    assert.match(saved.functions.find((f) => f.name === 'isPrime')?.sourceHash ?? '', /^[0-9a-f]{8}:\d+$/);
+    assert.ok(!lensOn(again, 'isPrime')!.command.title.startsWith('~'), 'the file is as it was measured');
+    await client.stop();
+    const runJson = JSON.parse(fs.readFileSync(ended.runFile, 'utf8')) as { functions: { name: string; sourceHash?: string }[] };
+    runJson.functions.find((f) => f.name === 'isPrime')!.sourceHash = '00000000:1';
+    fs.writeFileSync(ended.runFile, JSON.stringify(runJson));
+    client = TestClient.start();
+    await client.initialize(workspace, { storageDir: storage });
+    await client.notify('textDocument/didOpen', { textDocument: { uri: PRIMES_URI, languageId: 'javascript', version: 1, text } });
+    const changed = await client.request<Lens[]>('textDocument/codeLens', { textDocument: { uri: PRIMES_URI } });
+    assert.match(lensOn(changed, 'isPrime')!.command.title, /^~ avg .* 199,998 calls/);
+    assert.equal(lensOn(changed, 'isPrime')!.range.start.line, 3);
+    assert.ok(!lensOn(changed, 'primesBelow')!.command.title.startsWith('~'));
   });
 
   it('at shutdown removes the private socket of every live session, measured or not', async () => {

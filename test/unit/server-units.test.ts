@@ -3,10 +3,12 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { bucketIndex } from '../../src/model/histogram';
-import { ReportBuilder, type FunctionReport } from '../../src/model/report';
-import { applyEdit, createAnchor, functionEnd, identOf, textHash, verifyAnchors, type Anchor, type TextEdit } from '../../src/server/anchors';
+import { ReportBuilder, type FunctionReport, type Report } from '../../src/model/report';
+import { applyEdit, createAnchor, functionEnd, identOf, sourceHashAt, textHash, verifyAnchors, type Anchor, type TextEdit } from '../../src/server/anchors';
 import { DEFAULT_LENS_FORMAT, parseSettings } from '../../src/server/config';
+import { Documents } from '../../src/server/documents';
 import { hoverMarkdown, lensText, textHistogram } from '../../src/server/lens-text';
 import { RefreshThrottle, type Timers } from '../../src/server/refresh';
 import { RunHistory, isRunId, runIdFor, runsToPrune } from '../../src/server/run-history';
@@ -145,6 +147,49 @@ describe('server: anchors', () => {
     assert.equal(identOf('get A.size'), 'size');
     assert.equal(identOf('<anonymous>@8:15'), null);
     assert.notEqual(textHash('ab'), textHash('ba'));
+  });
+
+  it('a saved run\'s recorded hash: the file changed on disk since the run is stale, one only moved is found', () => {
+    const recorded = sourceHashAt(SRC, 2, 1)!;
+    assert.equal(recorded, createAnchor('k', 'isPrime', 2, 1, SRC)!.hash);
+    const changed = SRC.replace('n < 2', 'n <= 1');
+    const stale = createAnchor('k', 'isPrime', 2, 1, changed, changed, recorded)!;
+    assert.deepEqual([stale.stale, stale.lost, stale.line], [true, false, 1]);
+    assert.equal(createAnchor('k', 'isPrime', 2, 1, changed)!.stale, false, 'without the recorded hash the changed file looks measured');
+    const moved = `// one\n// two\n${SRC}`; // the run's line 2 now holds other text
+    const found = createAnchor('k', 'isPrime', 2, 1, moved, moved, recorded)!;
+    assert.deepEqual([found.stale, found.lost, found.line], [false, false, 3]);
+    const both = `// one\n// two\n${changed}`; // moved and changed: stale where it is now
+    const there = createAnchor('k', 'isPrime', 2, 1, both, both, recorded)!;
+    assert.deepEqual([there.stale, there.lost, there.line], [true, false, 3]);
+    assert.equal(createAnchor('k', 'isPrime', 2, 1, SRC.replace(/isPrime/g, 'isOdd'), undefined, recorded), null, 'renamed: no lens');
+    // The open text goes back to what the run measured: fresh again.
+    verifyAnchors(SRC, [stale], true);
+    assert.equal(stale.stale, false);
+    const same = createAnchor('k', 'isPrime', 2, 1, SRC, SRC, recorded)!;
+    assert.deepEqual([same.stale, same.touched], [false, false]);
+    assert.equal(sourceHashAt(SRC, 99, 1), undefined);
+  });
+
+  it('a saved run gets each function\'s hash from the text it was measured in', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-hash-'));
+    try {
+      const file = path.join(dir, 'a.js');
+      fs.writeFileSync(file, SRC);
+      const docs = new Documents();
+      const report = { functions: [{ ...measured([1000]), file, line: 2, column: 1, name: 'isPrime' }, { ...measured([1000]), file: path.join(dir, 'gone.js'), line: 1, column: 1 }] } as Report;
+      const hashed = docs.withSourceHashes(report).functions;
+      assert.equal(hashed[0].sourceHash, sourceHashAt(SRC, 2, 1));
+      assert.equal(hashed[1].sourceHash, undefined, 'an unreadable file: no hash');
+      // An open document's text as measured wins over the file on disk (saved since).
+      const d = docs.open(pathToFileURL(file).href, 'javascript', 1, SRC);
+      d.measured = SRC;
+      fs.writeFileSync(file, SRC.replace('n < 2', 'n <= 1'));
+      assert.equal(docs.withSourceHashes(report).functions[0].sourceHash, sourceHashAt(SRC, 2, 1));
+      assert.equal(report.functions[0].sourceHash, undefined, 'the report itself is left as it was');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('moves with lines inserted or deleted above, and with text typed before the start on its line', () => {

@@ -4,7 +4,8 @@
 //   node esbuild.js && node bench/server.js [--seconds 12] [--rounds 3] [--quick] [--only all]
 //     [--server <other checkout>/dist/server.js]  (before/after comparisons in one session)
 //     [--cpu-prof-dir <dir>]  (profile the server)  [--no-gauge]  (perfLens.gauge.enable false)
-//     [--server-node-args=--trace-gc,...]  (V8/Node flags for the server process)
+//     [--server-node-args=--trace-gc,...]  (V8/Node flags for the server process, added to the
+//       ones the extension starts it with; `--no-exec-argv` leaves those out)
 //     [--server-stdout <file>]  (LSP over a pipe; the server's stdout, e.g. --trace-opt, to the file)
 //     [--per-delta N]  (one scenario with N functions per delta instead of the three)
 //     [--first-only]  (only a fresh server's first session, not also a later one)
@@ -59,6 +60,10 @@ const MODE = arg('--mode', 'adaptive');
 const ALL_TIMED_CALLS = 256;
 const allTimedUntilS = (perDelta) => (MODE === 'full' ? Infinity : MODE === 'adaptive' ? (ALL_TIMED_CALLS * FILES * PER_FILE) / (10 * perDelta) : 0);
 
+// The options the extension starts the server with: SERVER_EXEC_ARGV in src/protocol/lsp.ts (a unit
+// test keeps the two the same).
+const SERVER_EXEC_ARGV = ['--no-memory-reducer'];
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-lens-server-bench-'));
 const workspace = path.join(tmp, 'ws');
 fs.mkdirSync(workspace);
@@ -68,7 +73,9 @@ writeSyntheticProgram(workspace);
 // ---- an editor-like LSP client -----------------------------------------------------------------
 async function startServer() {
   const profile = arg('--cpu-prof-dir', null); // inspect where the server's time goes
-  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  // Started as the extension starts it (SERVER_EXEC_ARGV); `--no-exec-argv`: without those options.
+  const nodeArgs = process.argv.includes('--no-exec-argv') ? [] : [...SERVER_EXEC_ARGV];
+  if (profile) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profile);
   // e.g. --server-node-args=--trace-gc (comma-separated): V8/Node flags for the server only.
   const extra = process.argv.find((a) => a.startsWith('--server-node-args='));
   if (extra) nodeArgs.push(...extra.slice('--server-node-args='.length).split(','));
@@ -288,7 +295,7 @@ async function main() {
     laterCpuPercentAllRounds: rs.map((x) => x.later?.cpuPercent ?? null),
   }));
   console.log(JSON.stringify(results, null, 2));
-  if (only || perDelta || WARMUP_S !== DEFAULT_WARMUP_S || arg('--cpu-prof-dir', null) || arg('--on-measure', null) || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
+  if (only || perDelta || WARMUP_S !== DEFAULT_WARMUP_S || arg('--cpu-prof-dir', null) || arg('--on-measure', null) || process.argv.includes('--no-exec-argv') || arg('--server', null) || process.argv.includes('--no-gauge')) return; // partial, profiled or another build: not the numbers to keep
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'server.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -276,18 +276,27 @@ const MAX_CANDIDATES = 200;
 
 /**
  * Start of the function whose text has `hash` (a saved run's), nearest to `near`, or -1: it starts
- * on a line that names it, at or before the name (what the run recorded is not known, so every
- * non-blank offset up to the name is tried).
+ * on a line that names it (`function f(`, `f(x) {`, `const f = (x) =>`). Where exactly the run's
+ * start was is not known, so every token start of the line is tried (its first character, or one
+ * after a space, `(`, `,`, `=`, `:`, `!`, `&`, `|` or `?`).
  */
 function findByRecordedHash(text: string, ident: string, hash: string, near: number): number {
   const found: number[] = [];
+  let lastLine = -1;
   for (const i of occurrences(text, ident).slice(0, MAX_CANDIDATES)) {
-    for (let s = text.lastIndexOf('\n', i - 1) + 1; s <= i; s++) {
-      if (text[s] !== ' ' && text[s] !== '\t' && hashAt(text, s) === hash) found.push(s);
+    const lineStart = text.lastIndexOf('\n', i - 1) + 1;
+    if (lineStart === lastLine) continue; // the name twice on one line: tried already
+    lastLine = lineStart;
+    const lineEnd = text.indexOf('\n', i);
+    for (let s = lineStart; s < (lineEnd < 0 ? text.length : lineEnd); s++) {
+      if (/\s/.test(text[s]) || (s > lineStart && !TOKEN_BEFORE.test(text[s - 1]))) continue;
+      if (hashAt(text, s) === hash) found.push(s);
     }
   }
   return nearest(found, near);
 }
+
+const TOKEN_BEFORE = /[\s(,=:!&|?]/;
 
 /**
  * Where to show a function of a saved run that changed since: its recorded start if that line still

@@ -159,6 +159,9 @@ describe('server: anchors', () => {
     const moved = `// one\n// two\n${SRC}`; // the run's line 2 now holds other text
     const found = createAnchor('k', 'isPrime', 2, 1, moved, moved, recorded)!;
     assert.deepEqual([found.stale, found.lost, found.line], [false, false, 3]);
+    const arrow = sourceHashAt(SRC, 8, 15)!; // `(x = {}) => x * 2` of `const twice = ...`: it starts after its name
+    const arrowFound = createAnchor('t', 'twice', 8, 15, moved, moved, arrow)!;
+    assert.deepEqual([arrowFound.stale, arrowFound.line, arrowFound.character], [false, 9, 14]);
     const both = `// one\n// two\n${changed}`; // moved and changed: stale where it is now
     const there = createAnchor('k', 'isPrime', 2, 1, both, both, recorded)!;
     assert.deepEqual([there.stale, there.lost, there.line], [true, false, 3]);

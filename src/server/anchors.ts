@@ -234,10 +234,13 @@ export function createAnchor(
   if (line < 1 || line > starts.length) return null;
   const ident = identOf(name);
   let start = offsetAt(starts, measuredText, { line: line - 1, character: column - 1 });
+  let end = functionEnd(measuredText, start);
+  let body = measuredText.slice(start, end);
+  let bodyHash = textHash(body);
   // A saved run knows the text it measured (`recordedHash`). If `measuredText` (the file as it is
   // now) differs there, the function moved (the same text elsewhere) or changed since (stale).
   let changedSince = false;
-  if (recordedHash !== undefined && hashAt(measuredText, start) !== recordedHash) {
+  if (recordedHash !== undefined && bodyHash !== recordedHash) {
     const moved = ident ? findByRecordedHash(measuredText, ident, recordedHash, start) : -1;
     if (moved >= 0) start = moved;
     else {
@@ -245,9 +248,10 @@ export function createAnchor(
       start = declarationNear(measuredText, ident, start);
       if (start < 0) return null;
     }
+    end = functionEnd(measuredText, start);
+    body = measuredText.slice(start, end);
+    bodyHash = textHash(body);
   }
-  const end = functionEnd(measuredText, start);
-  const body = measuredText.slice(start, end);
   const firstLine = body.split('\n', 1)[0];
   const identOffset = ident ? firstLine.indexOf(ident) : -1;
   const header = identOffset >= 0 && ident ? body.slice(0, identOffset + ident.length) : firstLine;
@@ -257,7 +261,7 @@ export function createAnchor(
     key,
     ident,
     // Changed since the run: it stays stale until text with the measured hash is back (an undo).
-    hash: changedSince ? recordedHash! : textHash(body),
+    hash: changedSince ? recordedHash! : bodyHash,
     header,
     identOffset,
     line: startPos.line,

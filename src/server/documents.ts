@@ -94,13 +94,8 @@ export class Documents {
     const key = functionKey(f);
     const existing = d.anchors.get(key);
     if (existing) return existing;
-    if (d.measured === undefined) {
-      try {
-        d.measured = fs.readFileSync(f.file, 'utf8');
-      } catch {
-        d.measured = d.doc.getText(); // deleted or unreadable: the open text is the best guess
-      }
-    }
+    // Deleted or unreadable: the open text is the best guess.
+    d.measured ??= readOrUndefined(f.file) ?? d.doc.getText();
     const anchor = createAnchor(key, f.name, f.line, f.column, d.measured, d.doc.getText(), f.sourceHash);
     if (anchor) d.anchors.set(key, anchor);
     return anchor;
